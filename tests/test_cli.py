@@ -5,14 +5,14 @@ import re
 import pytest
 
 from conftest import ROOT, run_cli
-from matrix_nb.cli import COMMANDS
+from matrix_nb.cli.main import COMMANDS
 from matrix_nb.core.report import ITEMS
 
 
 def subcommands():
     "Every registered command path, e.g. ('reproduce',), ('sim', 'run')."
     import argparse
-    from matrix_nb.cli import build_parser
+    from matrix_nb.cli.main import build_parser
     out = []
     def walk(p, prefix):
         for a in p._actions:

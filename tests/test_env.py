@@ -33,7 +33,7 @@ def test_setup_extras():
     code = ("import setuptools, json, sys\n"
             "captured = {}\n"
             "setuptools.setup = lambda **kw: captured.update(kw)\n"
-            "exec(open('setup.py').read())\n"
+            "__file__ = 'setup.py'; exec(open('setup.py').read())\n"
             "print(json.dumps({k: captured[k] for k in ('extras_require', 'install_requires')}))")
     out = json.loads(subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout)
     assert set(out["extras_require"]) == {"dev", "cpu", "vllm-cpu", "gpu"}
