@@ -155,4 +155,8 @@ d = { 'settings': { 'branch': 'main',
                                     'matrix_nb.llm.core.schema_json': ('llm.core.html#schema_json', 'matrix_nb/llm/core.py'),
                                     'matrix_nb.llm.core.system': ('llm.core.html#system', 'matrix_nb/llm/core.py'),
                                     'matrix_nb.llm.core.usage': ('llm.core.html#usage', 'matrix_nb/llm/core.py'),
-                                    'matrix_nb.llm.core.user': ('llm.core.html#user', 'matrix_nb/llm/core.py')}}}
+                                    'matrix_nb.llm.core.user': ('llm.core.html#user', 'matrix_nb/llm/core.py')},
+            'matrix_nb.sim.core': { 'matrix_nb.sim.core.DriverStats': ('sim.core.html#driverstats', 'matrix_nb/sim/core.py'),
+                                    'matrix_nb.sim.core.DriverStats.calls': ('sim.core.html#driverstats.calls', 'matrix_nb/sim/core.py'),
+                                    'matrix_nb.sim.core.ProgramOutcome': ('sim.core.html#programoutcome', 'matrix_nb/sim/core.py'),
+                                    'matrix_nb.sim.core.run_programs': ('sim.core.html#run_programs', 'matrix_nb/sim/core.py')}}}
