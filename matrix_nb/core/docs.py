@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['SUBPACKAGES', 'nav_section', 'notebook_title', 'assemble_docs', 'build_docs']
 
-# %% ../../nbs/08_core.docs.ipynb #29289153
+# %% ../../nbs/08_core.docs.ipynb #14a41801
 import re
 import shutil
 import subprocess
@@ -15,9 +15,10 @@ from pathlib import Path
 import yaml
 
 from .config import ConfigError
+from .report import build_index
 from .repro import project_root
 
-# %% ../../nbs/08_core.docs.ipynb #50c1d366
+# %% ../../nbs/08_core.docs.ipynb #f079f39d
 SUBPACKAGES = {"0": "Core", "1": "LLM layer", "2": "MATRIX simulator", "3": "MATRIX-Gen", "4": "Alignment",
                "5": "PragComm perception", "9": "Command line"}
 
@@ -36,7 +37,7 @@ def notebook_title(path: Path) -> str:
             if m: return m.group(1).strip()
     return path.stem
 
-# %% ../../nbs/08_core.docs.ipynb #747407d6
+# %% ../../nbs/08_core.docs.ipynb #be6f9ee0
 def assemble_docs(root: Path, src: Path) -> dict:
     "Copy notebooks and reports from checkout `root` into docs source folder `src`; return the mkdocs nav."
     if src.exists(): shutil.rmtree(src)
@@ -51,10 +52,11 @@ def assemble_docs(root: Path, src: Path) -> dict:
     nav = [{"Home": "index.ipynb"}] + [{k: v} for k, v in sections.items()]
     repro = sorted((nbs / "repro").glob("*.ipynb"))
     rep = root / "reports"
-    repro_nav = []
-    if (rep / "index.md").exists():
-        shutil.copytree(rep, src / "reports", ignore=shutil.ignore_patterns("*.csv", "*.json"))
-        repro_nav.append({"Reproduction index": "reports/index.md"})
+    if rep.is_dir(): shutil.copytree(rep, src / "reports")
+    build_index(src / "reports")  # always current: items without a report say 'not yet implemented'
+    for p in (src / "reports").rglob("*"):
+        if p.suffix in (".csv", ".json"): p.unlink()
+    repro_nav = [{"Reproduction index": "reports/index.md"}]
     if repro:
         (src / "repro").mkdir()
         for p in repro: shutil.copy(p, src / "repro" / p.name)
