@@ -5,9 +5,9 @@
 # %% auto #0
 __all__ = ['log', 'DataError', 'read_pcd', 'load_yaml_file', 'FrameMeta', 'parse_frame_meta', 'AgentFrame', 'CollabFrame',
            'union_boxes', 'ScenarioSequence', 'scan_scenario', 'read_opv2v', 'read_v2v4real', 'read_v2xsim',
-           'synth_sequences']
+           'synth_sequences', 'DataConfig', 'CollabSample', 'CollabDataset', 'CollabBatch', 'collate_collab']
 
-# %% ../../nbs/52_percep.data.ipynb #29e3dc02
+# %% ../../nbs/52_percep.data.ipynb #fa096767
 import math
 import pickle
 import re
@@ -26,7 +26,7 @@ from .geometry import (BEVGrid, augment_boxes, augment_matrix, box_from_vehicle,
 
 log = get_logger(__name__)
 
-# %% ../../nbs/52_percep.data.ipynb #8117f89a
+# %% ../../nbs/52_percep.data.ipynb #f00c2141
 class DataError(ConfigError):
     "A bad dataset file or folder; the message is one line: `FILE: what is wrong`."
 
@@ -35,7 +35,7 @@ def _one_line(e: BaseException, limit: int = 160) -> str:
     s = " ".join(str(e).split()) or type(e).__name__
     return s if len(s) <= limit else s[:limit - 3] + "..."
 
-# %% ../../nbs/52_percep.data.ipynb #bd3678dd
+# %% ../../nbs/52_percep.data.ipynb #78b8e1d7
 def _pcd_header(raw: bytes, path) -> tuple[dict, int]:
     "The PCD header fields of `raw` and the byte offset of its data; `DataError` if it is not a PCD file."
     head, keys, pos = {}, ("VERSION", "FIELDS", "SIZE", "TYPE", "COUNT", "WIDTH", "HEIGHT", "VIEWPOINT", "POINTS", "DATA"), 0
@@ -72,7 +72,7 @@ def read_pcd(path) -> np.ndarray:
     pts = np.concatenate([a[:, cols], inten[:, None]], 1).astype(np.float32)
     return pts[np.isfinite(pts).all(1)]
 
-# %% ../../nbs/52_percep.data.ipynb #f0ebf4b8
+# %% ../../nbs/52_percep.data.ipynb #4f5067f5
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
     "A safe YAML loader that also reads `1e-05`-style floats."
 
@@ -101,7 +101,7 @@ def _numbers(v, n: int, path, key: str) -> np.ndarray:
         raise DataError(f"{key}: expected {n} numbers, got {str(v)[:60]}", path)
     return a
 
-# %% ../../nbs/52_percep.data.ipynb #378c7129
+# %% ../../nbs/52_percep.data.ipynb #1bd14747
 @dataclass
 class FrameMeta:
     "The validated content of one per-frame yaml."
@@ -139,7 +139,7 @@ def parse_frame_meta(data: dict, path="<yaml>", id_key: str | None = None) -> Fr
     if not isinstance(speed, (int, float)) or isinstance(speed, bool): raise DataError(f"ego_speed: expected a number, got {speed!r}", path)
     return FrameMeta(lidar, noisy, np.array(boxes, dtype=np.float64).reshape(-1, 7), np.array(ids, dtype=np.int64), float(speed))
 
-# %% ../../nbs/52_percep.data.ipynb #5da92748
+# %% ../../nbs/52_percep.data.ipynb #81f20a5b
 @dataclass
 class AgentFrame:
     "One agent at one timestamp."
@@ -171,7 +171,7 @@ def union_boxes(agents: Sequence[AgentFrame]) -> tuple[np.ndarray, np.ndarray]:
     first = np.sort(first)
     return boxes[first].reshape(-1, 7), ids[first]
 
-# %% ../../nbs/52_percep.data.ipynb #c43edeac
+# %% ../../nbs/52_percep.data.ipynb #8c3bd656
 @dataclass
 class ScenarioSequence:
     "The frames of one scenario in time order, loaded lazily: `seq[i]` is a `CollabFrame`."
@@ -202,7 +202,7 @@ class ScenarioSequence:
     def __iter__(self) -> Iterator[CollabFrame]:
         for i in range(len(self)): yield self[i]
 
-# %% ../../nbs/52_percep.data.ipynb #1fe05e2d
+# %% ../../nbs/52_percep.data.ipynb #69455de2
 def _frame_key(stem: str):
     "Sort key for frame names: numeric when they are numbers."
     return (0, int(stem), "") if stem.lstrip("-").isdigit() else (1, 0, stem)
@@ -239,7 +239,7 @@ def scan_scenario(folder: Path, strict: bool = False) -> tuple[list[str], list[l
     keep = [i for i, p in enumerate(per_frame) if p is not None]
     return [frames[i] for i in keep], [per_frame[i] for i in keep]
 
-# %% ../../nbs/52_percep.data.ipynb #03ba2ca5
+# %% ../../nbs/52_percep.data.ipynb #31e77ec4
 def _split_dir(root, split: str) -> Path:
     "The folder of `split` under dataset `root`, or a `DataError` listing what is there."
     root = Path(root)
@@ -277,7 +277,7 @@ def read_v2v4real(root, split: str = "test", **kw) -> list[ScenarioSequence]:
     "V2V4Real (OPV2V layout, two vehicles): object ids from `ass_id`, which matches objects across the vehicles."
     return read_opv2v(root, split, id_key=kw.pop("id_key", "ass_id"), **kw)
 
-# %% ../../nbs/52_percep.data.ipynb #89794409
+# %% ../../nbs/52_percep.data.ipynb #18eb2e80
 def _yaw_from_boxes(b: np.ndarray) -> np.ndarray:
     "Yaw of V2X-SIM boxes: column 6 if there are 7-9 columns, else from the quaternion (w, x, y, z) in columns 6-9."
     if b.shape[1] < 10: return b[:, 6]
@@ -300,7 +300,7 @@ def _read_bin(path: Path) -> np.ndarray:
     pts = raw.reshape(-1, 5)[:, :4]
     return np.ascontiguousarray(pts[np.isfinite(pts).all(1)])
 
-# %% ../../nbs/52_percep.data.ipynb #3b41e7d5
+# %% ../../nbs/52_percep.data.ipynb #9f2c6517
 def read_v2xsim(pkl, root=None, latency: int = 0) -> list[ScenarioSequence]:
     "The scenes of a V2X-SIM 2.0 pickled index `pkl` as lazy sequences of `CollabFrame`."
     pkl = Path(pkl); root = Path(root) if root else None
@@ -346,7 +346,7 @@ def read_v2xsim(pkl, root=None, latency: int = 0) -> list[ScenarioSequence]:
         out.append(ScenarioSequence(name, [str(o) for o, _ in sorted(groups[name])], agents, make_loader(idx), latency))
     return out
 
-# %% ../../nbs/52_percep.data.ipynb #2d784e1b
+# %% ../../nbs/52_percep.data.ipynb #4e20e24b
 def synth_sequences(cfg, n_scenes: int = 1, start: int = 0, latency: int = 0) -> list[ScenarioSequence]:
     "Scenarios `start..start+n_scenes-1` of synthetic config `cfg` as in-memory sequences (no files)."
     from matrix_nb.percep.synth import frame_name, frame_records, make_scene
@@ -367,3 +367,158 @@ def synth_sequences(cfg, n_scenes: int = 1, start: int = 0, latency: int = 0) ->
         agents = [[str(c) for c in scene.cav_ids]] * cfg.n_frames
         out.append(ScenarioSequence(scene.name, [frame_name(t) for t in range(cfg.n_frames)], agents, load, latency))
     return out
+
+# %% ../../nbs/52_percep.data.ipynb #dcbf0fc7
+@dataclass
+class DataConfig:
+    "Options of the collaborative dataset (OpenCOOD intermediate fusion; defaults from brief §2 and §4)."
+    max_cav: int = param(5, "at most this many agents per sample, ego included (OPV2V: 5, brief §4)")
+    comm_range: float = param(200.0, "collaborators farther than this from the ego are dropped, m (brief §4)")
+    max_points_per_pillar: int = param(32, "points kept per pillar (brief §2)")
+    max_pillars_train: int = param(32000, "pillars kept per agent in training (brief §2)")
+    max_pillars_test: int = param(70000, "pillars kept per agent at test (brief §2)")
+    augment: bool = param(False, "random flip / rotation / scale, applied only when the dataset is built with train=True")
+    flip: bool = param(True, "with augment: mirror y with probability 0.5 (OpenCOOD's x-flip)")
+    rot_range: tuple[float, float] = param((-45.0, 45.0), "with augment: rotation range, degrees (brief §4)")
+    scale_range: tuple[float, float] = param((0.95, 1.05), "with augment: scale range (brief §4)")
+    pose_source: Literal["true", "predicted"] = param("true", "poses used for T_ego_from_agent: true, or predicted_ego_pos")
+    pose_noise: float = param(0.0, "σ of Gaussian position noise added to collaborators' poses, m")
+    pose_noise_yaw: float = param(0.0, "σ of Gaussian yaw noise added to collaborators' poses, degrees")
+    pillarize: bool = param(True, "pillarize each agent's points in the dataset (else only raw points)")
+    seed: int = param(0, "seed of augmentation and pose noise")
+
+    def validate(self):
+        if self.max_cav < 1: raise ConfigError(f"must be >= 1, got {self.max_cav}", key="max_cav")
+        if self.comm_range <= 0: raise ConfigError(f"must be > 0, got {self.comm_range}", key="comm_range")
+        if self.pose_noise < 0 or self.pose_noise_yaw < 0: raise ConfigError("must be >= 0", key="pose_noise")
+
+@dataclass
+class CollabSample:
+    "One sample: per-agent points and transforms (ego first) and the ground truth in the ego frame."
+    scenario: str
+    frame: str
+    agent_ids: list[str]
+    points: list[np.ndarray]              # per agent (N, 4) float32, the agent's own sensor frame
+    T_ego_from_agent: np.ndarray          # (A, 4, 4) what the ego believes
+    T_ego_from_agent_true: np.ndarray     # (A, 4, 4) the real transforms
+    T_world_ego: np.ndarray               # (4, 4) the ego LiDAR's true pose
+    gt_boxes: np.ndarray                  # (K, 7) ego frame
+    gt_ids: np.ndarray                    # (K,) int64
+    pillars: list | None = None           # per agent (pillars, coords [row, col], counts) or None
+
+# %% ../../nbs/52_percep.data.ipynb #c708f876
+def _noisy(pose: np.ndarray, rng, pos: float, yaw: float) -> np.ndarray:
+    "`pose` with Gaussian noise on x, y (σ `pos` m) and yaw (σ `yaw` degrees)."
+    n = rng.normal(0.0, 1.0, 3)
+    out = np.array(pose, dtype=np.float64, copy=True); out[:2] += n[:2] * pos; out[4] += n[2] * yaw
+    return out
+
+class CollabDataset(torch.utils.data.Dataset):
+    "Collaborative samples from frames or scenario sequences, with OpenCOOD's options (see `DataConfig`)."
+    def __init__(self, frames, grid: BEVGrid, cfg: DataConfig | None = None, train: bool = False):
+        self.grid, self.cfg, self.train, self.epoch = grid, cfg or DataConfig(), train, 0
+        self.cfg.validate()
+        self.index = []
+        for f in frames:
+            if isinstance(f, CollabFrame): self.index.append((f, None))
+            else: self.index.extend((f, i) for i in range(len(f)))
+
+    def __len__(self) -> int: return len(self.index)
+    def set_epoch(self, epoch: int): self.epoch = epoch
+
+    def frame(self, i: int) -> CollabFrame:
+        "The `CollabFrame` behind sample `i`."
+        src, j = self.index[i]
+        return src if j is None else src[j]
+
+    def __getitem__(self, i: int) -> CollabSample:
+        return self.sample(self.frame(i), np.random.default_rng([self.cfg.seed, self.epoch, i]))
+
+# %% ../../nbs/52_percep.data.ipynb #75421ba5
+def _sample(self, fr: CollabFrame, rng) -> CollabSample:
+    "Build the `CollabSample` of frame `fr` (agent selection, transforms, ground truth, augmentation, pillars)."
+    cfg, ego = self.cfg, fr.agents[0]
+    T_world_ego = pose_to_matrix(ego.lidar_pose)
+    keep = [ego] + [a for a in fr.agents[1:]
+                    if np.hypot(*(np.asarray(a.lidar_pose[:2]) - ego.lidar_pose[:2])) <= cfg.comm_range]
+    keep = keep[:cfg.max_cav]
+    believed = []
+    for k, a in enumerate(keep):
+        p = a.noisy_pose if cfg.pose_source == "predicted" and a.noisy_pose is not None else a.lidar_pose
+        if k > 0 and (cfg.pose_noise or cfg.pose_noise_yaw): p = _noisy(p, rng, cfg.pose_noise, cfg.pose_noise_yaw)
+        believed.append(p)
+    T_true = np.stack([invert_transform(T_world_ego) @ pose_to_matrix(a.lidar_pose) for a in keep])
+    T_bel = np.stack([invert_transform(pose_to_matrix(believed[0])) @ pose_to_matrix(p) for p in believed])
+    gt, ids = union_boxes(keep)
+    gt = transform_boxes(invert_transform(T_world_ego), gt)
+    points = [a.points for a in keep]
+    if self.train and cfg.augment:
+        flip = bool(cfg.flip and rng.random() < 0.5)
+        rot, scale = np.radians(rng.uniform(*cfg.rot_range)), rng.uniform(*cfg.scale_range)
+        A = augment_matrix(flip, rot, scale)
+        gt = augment_boxes(gt, flip, rot, scale)
+        points = [np.concatenate([transform_points(invert_transform(T) @ A @ T, p[:, :3].astype(np.float64)), p[:, 3:]], 1)
+                  .astype(np.float32) for T, p in zip(T_true, points)]
+    r = self.grid.lidar_range
+    inside = (gt[:, 0] >= r[0]) & (gt[:, 0] < r[3]) & (gt[:, 1] >= r[1]) & (gt[:, 1] < r[4])
+    s = CollabSample(fr.scenario, fr.frame, [a.agent_id for a in keep], points, T_bel.astype(np.float32),
+                     T_true.astype(np.float32), T_world_ego, gt[inside].astype(np.float32), ids[inside])
+    if cfg.pillarize:
+        from matrix_nb.percep.ops import pillarize
+        mx = cfg.max_pillars_train if self.train else cfg.max_pillars_test
+        s.pillars = [pillarize(torch.from_numpy(p), self.grid, cfg.max_points_per_pillar, mx) for p in points]
+    return s
+
+CollabDataset.sample = _sample
+
+# %% ../../nbs/52_percep.data.ipynb #7586e1c6
+@dataclass
+class CollabBatch:
+    "A batch of collaborative samples; agents of all samples are concatenated, ego first in each sample."
+    pillars: torch.Tensor | None           # (P, M, C) points per pillar, zero padded
+    pillar_coords: torch.Tensor | None     # (P, 3) long [agent, row, col], agent indexes the concatenated agents
+    pillar_npoints: torch.Tensor | None    # (P,) long
+    points: list[torch.Tensor]             # per agent (N, 4), its own sensor frame
+    record_len: torch.Tensor               # (B,) long, agents per sample
+    T_ego_from_agent: torch.Tensor         # (A, 4, 4) float32, believed
+    T_ego_from_agent_true: torch.Tensor    # (A, 4, 4) float32
+    T_world_ego: torch.Tensor              # (B, 4, 4) float64
+    gt_boxes: torch.Tensor                 # (B, K, 7) float32, ego frame, zero padded
+    gt_mask: torch.Tensor                  # (B, K) bool
+    gt_ids: torch.Tensor                   # (B, K) long, -1 where padded
+    scenario: list[str]
+    frame: list[str]
+    agent_ids: list[list[str]]
+
+    @property
+    def batch_size(self) -> int: return len(self.record_len)
+    @property
+    def ego_index(self) -> torch.Tensor:
+        "(B,) index of each sample's ego among the concatenated agents."
+        return torch.cumsum(self.record_len, 0) - self.record_len
+
+    def to(self, device) -> "CollabBatch":
+        "The batch with every tensor on `device`."
+        mv = lambda x: x.to(device) if isinstance(x, torch.Tensor) else x
+        return CollabBatch(**{k: ([mv(t) for t in v] if k == "points" else mv(v)) for k, v in self.__dict__.items()})
+
+def collate_collab(samples: Sequence[CollabSample]) -> CollabBatch:
+    "Stack `CollabSample`s into a `CollabBatch` (the DataLoader `collate_fn`)."
+    agents = [(s, k) for s in samples for k in range(len(s.agent_ids))]
+    pil = coords = npts = None
+    if all(s.pillars is not None for s in samples):
+        pil = torch.cat([s.pillars[k][0] for s, k in agents])
+        coords = torch.cat([torch.cat([torch.full((len(s.pillars[k][1]), 1), a, dtype=torch.long), s.pillars[k][1]], 1)
+                            for a, (s, k) in enumerate(agents)])
+        npts = torch.cat([s.pillars[k][2] for s, k in agents])
+    K = max([len(s.gt_boxes) for s in samples] + [1])
+    gt = torch.zeros(len(samples), K, 7); mask = torch.zeros(len(samples), K, dtype=torch.bool)
+    ids = torch.full((len(samples), K), -1, dtype=torch.long)
+    for b, s in enumerate(samples):
+        n = len(s.gt_boxes); gt[b, :n] = torch.from_numpy(s.gt_boxes); mask[b, :n] = True; ids[b, :n] = torch.from_numpy(s.gt_ids)
+    return CollabBatch(pil, coords, npts, [torch.from_numpy(s.points[k]) for s, k in agents],
+                       torch.tensor([len(s.agent_ids) for s in samples]),
+                       torch.from_numpy(np.concatenate([s.T_ego_from_agent for s in samples])),
+                       torch.from_numpy(np.concatenate([s.T_ego_from_agent_true for s in samples])),
+                       torch.from_numpy(np.stack([s.T_world_ego for s in samples])), gt, mask, ids,
+                       [s.scenario for s in samples], [s.frame for s in samples], [s.agent_ids for s in samples])
