@@ -6,7 +6,7 @@
 __all__ = ['SPLITS', 'SynthConfig', 'cast_rays', 'beam_directions', 'Scene', 'make_scene', 'scan', 'visibility', 'frame_records',
            'write_pcd', 'frame_name', 'write_scene', 'split_counts', 'make_dataset']
 
-# %% ../../nbs/51_percep.synth.ipynb #39de83a7
+# %% ../../nbs/51_percep.synth.ipynb #b502116f
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +19,7 @@ from ..core.config import ConfigError, param, to_dict
 from ..core.io import atomic_dir
 from .geometry import box_corners_bev, pose_to_matrix, vehicle_from_box
 
-# %% ../../nbs/51_percep.synth.ipynb #d254860b
+# %% ../../nbs/51_percep.synth.ipynb #e6c9dfdb
 @dataclass
 class SynthConfig:
     "Synthetic OPV2V-format scene settings (brief §9)."
@@ -62,7 +62,7 @@ class SynthConfig:
         if self.pose_noise < 0 or self.pose_noise_yaw < 0: raise ConfigError("must be >= 0", key="pose_noise")
         if self.cav_radius >= self.world_half: raise ConfigError("must be below world_half", key="cav_radius")
 
-# %% ../../nbs/51_percep.synth.ipynb #e4cdec57
+# %% ../../nbs/51_percep.synth.ipynb #2cbf27a4
 def _azimuth_candidates(az_sorted, order, origin, box) -> np.ndarray | None:
     "Indices of the rays whose azimuth falls in the angular span of `box` seen from `origin` (None: all rays)."
     corners = box_corners_bev(box[None])[0] - origin[:2]
@@ -111,7 +111,7 @@ def cast_rays(origin: np.ndarray, dirs: np.ndarray, boxes: np.ndarray, max_range
     t_best[hit == -2] = np.nan
     return t_best, hit, cos_inc
 
-# %% ../../nbs/51_percep.synth.ipynb #0a0136f6
+# %% ../../nbs/51_percep.synth.ipynb #9e1b121d
 def beam_directions(rings: int, fov: tuple[float, float], h_res: float) -> np.ndarray:
     "Unit ray directions (rings · 360/h_res, 3) in the sensor frame (x forward, y left, z up)."
     el = np.radians(np.linspace(fov[0], fov[1], rings))
@@ -119,7 +119,7 @@ def beam_directions(rings: int, fov: tuple[float, float], h_res: float) -> np.nd
     E, A = np.meshgrid(el, az, indexing="ij")
     return np.stack([np.cos(E) * np.cos(A), np.cos(E) * np.sin(A), np.sin(E)], -1).reshape(-1, 3)
 
-# %% ../../nbs/51_percep.synth.ipynb #29b53bb1
+# %% ../../nbs/51_percep.synth.ipynb #3a9ba5c6
 @dataclass
 class Scene:
     "One synthetic scenario: vehicles (ids, sizes, trajectories), the CAVs among them, and static occluders."
@@ -147,7 +147,7 @@ class Scene:
         x, y, yaw = self.traj[t, k]
         return np.array([x, y, self.cfg.lidar_height, 0.0, np.degrees(yaw), 0.0])
 
-# %% ../../nbs/51_percep.synth.ipynb #ec9f215b
+# %% ../../nbs/51_percep.synth.ipynb #23dcd535
 def _overlaps(box, placed, margin=1.0) -> bool:
     "Whether BEV box `box` comes within `margin` of any box in `placed` (circumscribed-circle test)."
     if not placed: return False
@@ -168,7 +168,7 @@ def _buildings(cfg: SynthConfig) -> np.ndarray:
     c, size = (a + b) / 2, b - a
     return np.array([[sx * c, sy * c, 5.0, size, size, 10.0, 0.0] for sx in (1, -1) for sy in (1, -1)])
 
-# %% ../../nbs/51_percep.synth.ipynb #83994c67
+# %% ../../nbs/51_percep.synth.ipynb #f3afce0f
 def make_scene(cfg: SynthConfig, index: int = 0, name: str | None = None) -> Scene:
     "Spawn scenario `index` of dataset `cfg.seed`: CAVs near the junction first, then the other vehicles."
     rng = np.random.default_rng([cfg.seed, index])
@@ -206,7 +206,7 @@ def make_scene(cfg: SynthConfig, index: int = 0, name: str | None = None) -> Sce
     return Scene(name or f"synth_s{cfg.seed}_{index:03d}", cfg, ids, sizes, np.stack([x, y, yaw], -1), v, n_cav,
                  _buildings(cfg), index)
 
-# %% ../../nbs/51_percep.synth.ipynb #e0ee8d0d
+# %% ../../nbs/51_percep.synth.ipynb #1461e98b
 _REFLECT = {"ground": 0.25, "vehicle": 0.7, "building": 0.45}
 
 def scan(scene: Scene, t: int, k: int, dirs: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -226,13 +226,13 @@ def scan(scene: Scene, t: int, k: int, dirs: np.ndarray | None = None) -> tuple[
     seen = np.unique(hit[(hit >= 0) & (hit < len(others))])
     return pts, scene.ids[others[seen]]
 
-# %% ../../nbs/51_percep.synth.ipynb #3d3cc051
+# %% ../../nbs/51_percep.synth.ipynb #0a53d1b9
 def visibility(scene: Scene, t: int) -> dict[int, set[int]]:
     "For frame `t`: CAV id -> ids of the vehicles its LiDAR hits."
     dirs = beam_directions(scene.cfg.rings, scene.cfg.fov, scene.cfg.h_res)
     return {cid: set(int(v) for v in scan(scene, t, k, dirs)[1]) for k, cid in enumerate(scene.cav_ids)}
 
-# %% ../../nbs/51_percep.synth.ipynb #9a3d2d92
+# %% ../../nbs/51_percep.synth.ipynb #a2d70a86
 def frame_records(scene: Scene, t: int) -> Iterator[tuple[int, np.ndarray, dict]]:
     "For frame `t`: (cav id, points (N, 4), OPV2V yaml dict) for every CAV of `scene`."
     cfg = scene.cfg
@@ -251,7 +251,7 @@ def frame_records(scene: Scene, t: int) -> Iterator[tuple[int, np.ndarray, dict]
                 "vehicles": vehicles}
         yield cid, pts, meta
 
-# %% ../../nbs/51_percep.synth.ipynb #b5c9355b
+# %% ../../nbs/51_percep.synth.ipynb #fbcd1687
 def write_pcd(path: Path, pts: np.ndarray):
     "Write points (N, 4) as a binary PCD file with fields x, y, z, intensity (float32)."
     from pypcd4 import PointCloud
@@ -278,7 +278,7 @@ def write_scene(scene: Scene, folder: Path, on_frame=None) -> dict:
             if on_frame: on_frame(t)
     return stats
 
-# %% ../../nbs/51_percep.synth.ipynb #562f67be
+# %% ../../nbs/51_percep.synth.ipynb #ce518154
 SPLITS = ("train", "validate", "test")
 
 def split_counts(n_scenes: int, fractions=(0.6, 0.2, 0.2)) -> dict[str, int]:
@@ -293,7 +293,7 @@ def split_counts(n_scenes: int, fractions=(0.6, 0.2, 0.2)) -> dict[str, int]:
     while n.sum() < n_scenes: n[np.argmax(f * n_scenes - n)] += 1
     return dict(zip(SPLITS, map(int, n)))
 
-# %% ../../nbs/51_percep.synth.ipynb #e7c14f6d
+# %% ../../nbs/51_percep.synth.ipynb #1a453277
 def _same_settings(folder: Path, cfg: SynthConfig, index: int) -> bool:
     "Whether scenario `folder` was written by this generator with settings `cfg` as scenario `index`."
     try: p = yaml.safe_load((folder / "data_protocol.yaml").read_text())
@@ -314,6 +314,7 @@ def make_dataset(out, cfg: SynthConfig, splits: dict[str, int] | None = None, ov
         for _ in range(splits.get(split, 0)):
             scene = make_scene(cfg, index)
             folder = out / split / scene.name
+            for stale in folder.parent.glob(f".{scene.name}.*.tmp"): shutil.rmtree(stale, ignore_errors=True)  # a killed run's
             if folder.exists() and not overwrite:
                 if not _same_settings(folder, cfg, index):
                     raise ConfigError("exists with other settings; use overwrite (--overwrite) or another folder", folder)
