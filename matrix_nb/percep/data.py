@@ -4,10 +4,11 @@
 
 # %% auto #0
 __all__ = ['log', 'DataError', 'read_pcd', 'load_yaml_file', 'FrameMeta', 'parse_frame_meta', 'AgentFrame', 'CollabFrame',
-           'union_boxes', 'ScenarioSequence', 'scan_scenario', 'read_opv2v', 'read_v2v4real', 'read_v2xsim',
-           'synth_sequences', 'DataConfig', 'CollabSample', 'CollabDataset', 'CollabBatch', 'collate_collab']
+           'union_boxes', 'ScenarioSequence', 'scan_scenario', 'OPV2VLoader', 'read_opv2v', 'read_v2v4real',
+           'V2XSimLoader', 'read_v2xsim', 'SynthLoader', 'synth_sequences', 'DataConfig', 'CollabSample',
+           'CollabDataset', 'CollabBatch', 'collate_collab']
 
-# %% ../../nbs/52_percep.data.ipynb #fa096767
+# %% ../../nbs/52_percep.data.ipynb #5b283d6a
 import math
 import pickle
 import re
@@ -26,7 +27,7 @@ from .geometry import (BEVGrid, augment_boxes, augment_matrix, box_from_vehicle,
 
 log = get_logger(__name__)
 
-# %% ../../nbs/52_percep.data.ipynb #f00c2141
+# %% ../../nbs/52_percep.data.ipynb #26a2f612
 class DataError(ConfigError):
     "A bad dataset file or folder; the message is one line: `FILE: what is wrong`."
 
@@ -35,7 +36,7 @@ def _one_line(e: BaseException, limit: int = 160) -> str:
     s = " ".join(str(e).split()) or type(e).__name__
     return s if len(s) <= limit else s[:limit - 3] + "..."
 
-# %% ../../nbs/52_percep.data.ipynb #78b8e1d7
+# %% ../../nbs/52_percep.data.ipynb #c4f4820b
 def _pcd_header(raw: bytes, path) -> tuple[dict, int]:
     "The PCD header fields of `raw` and the byte offset of its data; `DataError` if it is not a PCD file."
     head, keys, pos = {}, ("VERSION", "FIELDS", "SIZE", "TYPE", "COUNT", "WIDTH", "HEIGHT", "VIEWPOINT", "POINTS", "DATA"), 0
@@ -72,7 +73,7 @@ def read_pcd(path) -> np.ndarray:
     pts = np.concatenate([a[:, cols], inten[:, None]], 1).astype(np.float32)
     return pts[np.isfinite(pts).all(1)]
 
-# %% ../../nbs/52_percep.data.ipynb #4f5067f5
+# %% ../../nbs/52_percep.data.ipynb #0efa4b0a
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
     "A safe YAML loader that also reads `1e-05`-style floats."
 
@@ -101,7 +102,7 @@ def _numbers(v, n: int, path, key: str) -> np.ndarray:
         raise DataError(f"{key}: expected {n} numbers, got {str(v)[:60]}", path)
     return a
 
-# %% ../../nbs/52_percep.data.ipynb #1bd14747
+# %% ../../nbs/52_percep.data.ipynb #6032e122
 @dataclass
 class FrameMeta:
     "The validated content of one per-frame yaml."
@@ -139,7 +140,7 @@ def parse_frame_meta(data: dict, path="<yaml>", id_key: str | None = None) -> Fr
     if not isinstance(speed, (int, float)) or isinstance(speed, bool): raise DataError(f"ego_speed: expected a number, got {speed!r}", path)
     return FrameMeta(lidar, noisy, np.array(boxes, dtype=np.float64).reshape(-1, 7), np.array(ids, dtype=np.int64), float(speed))
 
-# %% ../../nbs/52_percep.data.ipynb #81f20a5b
+# %% ../../nbs/52_percep.data.ipynb #365dc9b1
 @dataclass
 class AgentFrame:
     "One agent at one timestamp."
@@ -171,7 +172,7 @@ def union_boxes(agents: Sequence[AgentFrame]) -> tuple[np.ndarray, np.ndarray]:
     first = np.sort(first)
     return boxes[first].reshape(-1, 7), ids[first]
 
-# %% ../../nbs/52_percep.data.ipynb #8c3bd656
+# %% ../../nbs/52_percep.data.ipynb #da685551
 @dataclass
 class ScenarioSequence:
     "The frames of one scenario in time order, loaded lazily: `seq[i]` is a `CollabFrame`."
@@ -202,7 +203,7 @@ class ScenarioSequence:
     def __iter__(self) -> Iterator[CollabFrame]:
         for i in range(len(self)): yield self[i]
 
-# %% ../../nbs/52_percep.data.ipynb #69455de2
+# %% ../../nbs/52_percep.data.ipynb #02e6a38a
 def _frame_key(stem: str):
     "Sort key for frame names: numeric when they are numbers."
     return (0, int(stem), "") if stem.lstrip("-").isdigit() else (1, 0, stem)
@@ -239,7 +240,7 @@ def scan_scenario(folder: Path, strict: bool = False) -> tuple[list[str], list[l
     keep = [i for i, p in enumerate(per_frame) if p is not None]
     return [frames[i] for i in keep], [per_frame[i] for i in keep]
 
-# %% ../../nbs/52_percep.data.ipynb #31e77ec4
+# %% ../../nbs/52_percep.data.ipynb #11139e9d
 def _split_dir(root, split: str) -> Path:
     "The folder of `split` under dataset `root`, or a `DataError` listing what is there."
     root = Path(root)
@@ -250,16 +251,22 @@ def _split_dir(root, split: str) -> Path:
         raise DataError(f"split {split!r} not found; folders here: {', '.join(have) or 'none'}", root)
     return d
 
-def _opv2v_loader(folder: Path, frames: list[str], id_key: str | None):
-    "A function (agent, data frame index, label frame index) -> AgentFrame reading OPV2V files."
-    def load(aid: str, src: int, lab: int) -> AgentFrame:
-        d = folder / aid
-        m = parse_frame_meta(load_yaml_file(d / f"{frames[src]}.yaml"), d / f"{frames[src]}.yaml", id_key)
-        if lab != src:
-            ml = parse_frame_meta(load_yaml_file(d / f"{frames[lab]}.yaml"), d / f"{frames[lab]}.yaml", id_key)
-            m.boxes, m.box_ids = ml.boxes, ml.box_ids
-        return AgentFrame(aid, read_pcd(d / f"{frames[src]}.pcd"), m.lidar_pose, m.noisy_pose, m.boxes, m.box_ids, m.speed)
-    return load
+@dataclass
+class OPV2VLoader:
+    "Reads one agent's frame of an OPV2V scenario folder (a picklable `load_agent` for `ScenarioSequence`)."
+    folder: Path
+    frames: list[str]
+    id_key: str | None = None
+
+    def meta(self, aid: str, i: int) -> FrameMeta:
+        p = self.folder / aid / f"{self.frames[i]}.yaml"
+        return parse_frame_meta(load_yaml_file(p), p, self.id_key)
+
+    def __call__(self, aid: str, src: int, lab: int) -> AgentFrame:
+        m = self.meta(aid, src)
+        if lab != src: ml = self.meta(aid, lab); m.boxes, m.box_ids = ml.boxes, ml.box_ids
+        pts = read_pcd(self.folder / aid / f"{self.frames[src]}.pcd")
+        return AgentFrame(aid, pts, m.lidar_pose, m.noisy_pose, m.boxes, m.box_ids, m.speed)
 
 def read_opv2v(root, split: str = "test", latency: int = 0, strict: bool = False,
                id_key: str | None = None) -> list[ScenarioSequence]:
@@ -269,7 +276,7 @@ def read_opv2v(root, split: str = "test", latency: int = 0, strict: bool = False
     out = []
     for sc in sorted(p for p in d.iterdir() if p.is_dir() and not p.name.startswith(".")):
         frames, agents = scan_scenario(sc, strict)
-        if frames: out.append(ScenarioSequence(sc.name, frames, agents, _opv2v_loader(sc, frames, id_key), latency))
+        if frames: out.append(ScenarioSequence(sc.name, frames, agents, OPV2VLoader(sc, frames, id_key), latency))
     if not out: raise DataError("no scenario folders", d)
     return out
 
@@ -277,7 +284,7 @@ def read_v2v4real(root, split: str = "test", **kw) -> list[ScenarioSequence]:
     "V2V4Real (OPV2V layout, two vehicles): object ids from `ass_id`, which matches objects across the vehicles."
     return read_opv2v(root, split, id_key=kw.pop("id_key", "ass_id"), **kw)
 
-# %% ../../nbs/52_percep.data.ipynb #18eb2e80
+# %% ../../nbs/52_percep.data.ipynb #15757b2c
 def _yaw_from_boxes(b: np.ndarray) -> np.ndarray:
     "Yaw of V2X-SIM boxes: column 6 if there are 7-9 columns, else from the quaternion (w, x, y, z) in columns 6-9."
     if b.shape[1] < 10: return b[:, 6]
@@ -300,7 +307,25 @@ def _read_bin(path: Path) -> np.ndarray:
     pts = raw.reshape(-1, 5)[:, :4]
     return np.ascontiguousarray(pts[np.isfinite(pts).all(1)])
 
-# %% ../../nbs/52_percep.data.ipynb #9f2c6517
+# %% ../../nbs/52_percep.data.ipynb #3a577d27
+@dataclass
+class V2XSimLoader:
+    "Reads one agent's frame of a V2X-SIM scene from its index entries (a picklable `load_agent`)."
+    pkl: Path
+    root: Path | None
+    infos: list[dict]         # the scene's index entries in time order
+    index: list[int]          # their positions in the pickled list (for messages)
+
+    def __call__(self, aid: str, src: int, lab: int) -> AgentFrame:
+        k, info, linfo = int(aid), self.infos[src], self.infos[lab]
+        T = np.asarray(info[f"lidar_pose_{k}"], dtype=np.float64)
+        if T.shape != (4, 4): raise DataError(f"frame {self.index[src]}: lidar_pose_{k} is not 4x4", self.pkl)
+        b = np.asarray(linfo[f"labels_{k}"]["gt_boxes_global"], dtype=np.float64)
+        boxes = np.concatenate([b[:, :6], _yaw_from_boxes(b)[:, None]], 1) if b.size else np.zeros((0, 7))
+        ids = np.asarray(linfo[f"labels_{k}"]["gt_object_ids"], dtype=np.int64).reshape(-1)
+        pts = _read_bin(_resolve(str(info[f"lidar_path_{k}"]), self.root, self.pkl))
+        return AgentFrame(aid, pts, matrix_to_pose(T), None, boxes, ids, 0.0)
+
 def read_v2xsim(pkl, root=None, latency: int = 0) -> list[ScenarioSequence]:
     "The scenes of a V2X-SIM 2.0 pickled index `pkl` as lazy sequences of `CollabFrame`."
     pkl = Path(pkl); root = Path(root) if root else None
@@ -327,48 +352,44 @@ def read_v2xsim(pkl, root=None, latency: int = 0) -> list[ScenarioSequence]:
     groups: dict[str, list[tuple[int, int]]] = {}
     for i, info in enumerate(infos):
         s, order = scene_of(i, info); groups.setdefault(s, []).append((order, i))
-    def make_loader(idx: list[int]):
-        def load(aid: str, src: int, lab: int) -> AgentFrame:
-            k, info, linfo = int(aid), infos[idx[src]], infos[idx[lab]]
-            T = np.asarray(info[f"lidar_pose_{k}"], dtype=np.float64)
-            if T.shape != (4, 4): raise DataError(f"frame {idx[src]}: lidar_pose_{k} is not 4x4", pkl)
-            b = np.asarray(linfo[f"labels_{k}"]["gt_boxes_global"], dtype=np.float64)
-            b = b if b.size else np.zeros((0, 7))
-            boxes = np.concatenate([b[:, :6], _yaw_from_boxes(b)[:, None]], 1) if len(b) else np.zeros((0, 7))
-            ids = np.asarray(linfo[f"labels_{k}"]["gt_object_ids"], dtype=np.int64).reshape(-1)
-            pts = _read_bin(_resolve(str(info[f"lidar_path_{k}"]), root, pkl))
-            return AgentFrame(aid, pts, matrix_to_pose(T), None, boxes, ids, 0.0)
-        return load
     out = []
     for name in sorted(groups, key=_frame_key):
         idx = [i for _, i in sorted(groups[name])]
         agents = [[str(k) for k in range(1, infos[i]["agent_num"] + 1)] for i in idx]
-        out.append(ScenarioSequence(name, [str(o) for o, _ in sorted(groups[name])], agents, make_loader(idx), latency))
+        out.append(ScenarioSequence(name, [str(o) for o, _ in sorted(groups[name])], agents,
+                                    V2XSimLoader(pkl, root, [infos[i] for i in idx], idx), latency))
     return out
 
-# %% ../../nbs/52_percep.data.ipynb #4e20e24b
+# %% ../../nbs/52_percep.data.ipynb #fa129636
+class SynthLoader:
+    "Simulates one agent's frame of a synthetic scene in memory (a picklable `load_agent`; caches recent frames)."
+    def __init__(self, scene): self.scene, self.cache = scene, {}
+
+    def records(self, t: int) -> dict:
+        "CAV id -> (points, yaml dict) of frame `t`."
+        from matrix_nb.percep.synth import frame_records
+        if t not in self.cache:
+            if len(self.cache) > 2: self.cache.pop(next(iter(self.cache)))
+            self.cache[t] = {str(c): (p, m) for c, p, m in frame_records(self.scene, t)}
+        return self.cache[t]
+
+    def __call__(self, aid: str, src: int, lab: int) -> AgentFrame:
+        pts, m = self.records(src)[aid]
+        fm = parse_frame_meta(m, f"<synthetic {aid}>")
+        if lab != src: lm = parse_frame_meta(self.records(lab)[aid][1]); fm.boxes, fm.box_ids = lm.boxes, lm.box_ids
+        return AgentFrame(aid, pts, fm.lidar_pose, fm.noisy_pose, fm.boxes, fm.box_ids, fm.speed)
+
 def synth_sequences(cfg, n_scenes: int = 1, start: int = 0, latency: int = 0) -> list[ScenarioSequence]:
     "Scenarios `start..start+n_scenes-1` of synthetic config `cfg` as in-memory sequences (no files)."
-    from matrix_nb.percep.synth import frame_name, frame_records, make_scene
+    from matrix_nb.percep.synth import frame_name, make_scene
     out = []
     for i in range(start, start + n_scenes):
         scene = make_scene(cfg, i)
-        cache: dict[int, dict] = {}
-        def records(t, scene=scene, cache=cache):
-            if t not in cache:
-                if len(cache) > 2: cache.pop(next(iter(cache)))
-                cache[t] = {str(c): (p, m) for c, p, m in frame_records(scene, t)}
-            return cache[t]
-        def load(aid, src, lab, records=records):
-            pts, m = records(src)[aid]
-            fm = parse_frame_meta(m, f"<synthetic {aid}>")
-            if lab != src: lm = parse_frame_meta(records(lab)[aid][1]); fm.boxes, fm.box_ids = lm.boxes, lm.box_ids
-            return AgentFrame(aid, pts, fm.lidar_pose, fm.noisy_pose, fm.boxes, fm.box_ids, fm.speed)
         agents = [[str(c) for c in scene.cav_ids]] * cfg.n_frames
-        out.append(ScenarioSequence(scene.name, [frame_name(t) for t in range(cfg.n_frames)], agents, load, latency))
+        out.append(ScenarioSequence(scene.name, [frame_name(t) for t in range(cfg.n_frames)], agents, SynthLoader(scene), latency))
     return out
 
-# %% ../../nbs/52_percep.data.ipynb #dcbf0fc7
+# %% ../../nbs/52_percep.data.ipynb #8918b9f0
 @dataclass
 class DataConfig:
     "Options of the collaborative dataset (OpenCOOD intermediate fusion; defaults from brief §2 and §4)."
@@ -404,9 +425,10 @@ class CollabSample:
     T_world_ego: np.ndarray               # (4, 4) the ego LiDAR's true pose
     gt_boxes: np.ndarray                  # (K, 7) ego frame
     gt_ids: np.ndarray                    # (K,) int64
+    agent_gt: list = field(default_factory=list)  # per agent (boxes (K_i, 7) in its own frame and range, ids (K_i,))
     pillars: list | None = None           # per agent (pillars, coords [row, col], counts) or None
 
-# %% ../../nbs/52_percep.data.ipynb #c708f876
+# %% ../../nbs/52_percep.data.ipynb #1a41e3c6
 def _noisy(pose: np.ndarray, rng, pos: float, yaw: float) -> np.ndarray:
     "`pose` with Gaussian noise on x, y (σ `pos` m) and yaw (σ `yaw` degrees)."
     n = rng.normal(0.0, 1.0, 3)
@@ -434,7 +456,7 @@ class CollabDataset(torch.utils.data.Dataset):
     def __getitem__(self, i: int) -> CollabSample:
         return self.sample(self.frame(i), np.random.default_rng([self.cfg.seed, self.epoch, i]))
 
-# %% ../../nbs/52_percep.data.ipynb #75421ba5
+# %% ../../nbs/52_percep.data.ipynb #addd96e2
 def _sample(self, fr: CollabFrame, rng) -> CollabSample:
     "Build the `CollabSample` of frame `fr` (agent selection, transforms, ground truth, augmentation, pillars)."
     cfg, ego = self.cfg, fr.agents[0]
@@ -450,19 +472,25 @@ def _sample(self, fr: CollabFrame, rng) -> CollabSample:
     T_true = np.stack([invert_transform(T_world_ego) @ pose_to_matrix(a.lidar_pose) for a in keep])
     T_bel = np.stack([invert_transform(pose_to_matrix(believed[0])) @ pose_to_matrix(p) for p in believed])
     gt, ids = union_boxes(keep)
-    gt = transform_boxes(invert_transform(T_world_ego), gt)
+    to_ego = lambda b: transform_boxes(invert_transform(T_world_ego), b)
+    gt, own = to_ego(gt), [to_ego(a.boxes) for a in keep]                       # ego frame (true pose)
     points = [a.points for a in keep]
     if self.train and cfg.augment:
         flip = bool(cfg.flip and rng.random() < 0.5)
         rot, scale = np.radians(rng.uniform(*cfg.rot_range)), rng.uniform(*cfg.scale_range)
         A = augment_matrix(flip, rot, scale)
-        gt = augment_boxes(gt, flip, rot, scale)
+        gt, own = augment_boxes(gt, flip, rot, scale), [augment_boxes(b, flip, rot, scale) for b in own]
         points = [np.concatenate([transform_points(invert_transform(T) @ A @ T, p[:, :3].astype(np.float64)), p[:, 3:]], 1)
                   .astype(np.float32) for T, p in zip(T_true, points)]
     r = self.grid.lidar_range
-    inside = (gt[:, 0] >= r[0]) & (gt[:, 0] < r[3]) & (gt[:, 1] >= r[1]) & (gt[:, 1] < r[4])
+    in_range = lambda b: (b[:, 0] >= r[0]) & (b[:, 0] < r[3]) & (b[:, 1] >= r[1]) & (b[:, 1] < r[4])
+    agent_gt = []
+    for T, b, a in zip(T_true, own, keep):
+        b = transform_boxes(invert_transform(T.astype(np.float64)), b)                # the agent's own frame
+        m = in_range(b); agent_gt.append((b[m].astype(np.float32), a.box_ids[m]))
+    inside = in_range(gt)
     s = CollabSample(fr.scenario, fr.frame, [a.agent_id for a in keep], points, T_bel.astype(np.float32),
-                     T_true.astype(np.float32), T_world_ego, gt[inside].astype(np.float32), ids[inside])
+                     T_true.astype(np.float32), T_world_ego, gt[inside].astype(np.float32), ids[inside], agent_gt)
     if cfg.pillarize:
         from matrix_nb.percep.ops import pillarize
         mx = cfg.max_pillars_train if self.train else cfg.max_pillars_test
@@ -471,7 +499,7 @@ def _sample(self, fr: CollabFrame, rng) -> CollabSample:
 
 CollabDataset.sample = _sample
 
-# %% ../../nbs/52_percep.data.ipynb #7586e1c6
+# %% ../../nbs/52_percep.data.ipynb #2b3a539f
 @dataclass
 class CollabBatch:
     "A batch of collaborative samples; agents of all samples are concatenated, ego first in each sample."
@@ -486,6 +514,8 @@ class CollabBatch:
     gt_boxes: torch.Tensor                 # (B, K, 7) float32, ego frame, zero padded
     gt_mask: torch.Tensor                  # (B, K) bool
     gt_ids: torch.Tensor                   # (B, K) long, -1 where padded
+    agent_gt_boxes: list[torch.Tensor]     # per agent (K_i, 7) its own labels in its own frame
+    agent_gt_ids: list[torch.Tensor]       # per agent (K_i,) long
     scenario: list[str]
     frame: list[str]
     agent_ids: list[list[str]]
@@ -500,7 +530,8 @@ class CollabBatch:
     def to(self, device) -> "CollabBatch":
         "The batch with every tensor on `device`."
         mv = lambda x: x.to(device) if isinstance(x, torch.Tensor) else x
-        return CollabBatch(**{k: ([mv(t) for t in v] if k == "points" else mv(v)) for k, v in self.__dict__.items()})
+        return CollabBatch(**{k: ([mv(t) for t in v] if isinstance(v, list) and v and isinstance(v[0], torch.Tensor) else mv(v))
+                              for k, v in self.__dict__.items()})
 
 def collate_collab(samples: Sequence[CollabSample]) -> CollabBatch:
     "Stack `CollabSample`s into a `CollabBatch` (the DataLoader `collate_fn`)."
@@ -521,4 +552,5 @@ def collate_collab(samples: Sequence[CollabSample]) -> CollabBatch:
                        torch.from_numpy(np.concatenate([s.T_ego_from_agent for s in samples])),
                        torch.from_numpy(np.concatenate([s.T_ego_from_agent_true for s in samples])),
                        torch.from_numpy(np.stack([s.T_world_ego for s in samples])), gt, mask, ids,
+                       [torch.from_numpy(s.agent_gt[k][0]) for s, k in agents], [torch.from_numpy(s.agent_gt[k][1]) for s, k in agents],
                        [s.scenario for s in samples], [s.frame for s in samples], [s.agent_ids for s in samples])
