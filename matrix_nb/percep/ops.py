@@ -7,7 +7,7 @@ __all__ = ['Impl', 'triton_available', 'use_kernel', 'voxelize', 'pillarize', 's
            'pair_iou_bev', 'boxes_iou_bev', 'nms_rotated', 'make_anchors', 'AnchorBoxCoder', 'codebook_assign_ref',
            'codebook_assign']
 
-# %% ../../nbs/53_percep.ops.ipynb #792241a1
+# %% ../../nbs/53_percep.ops.ipynb #65762795
 import math
 import os
 from dataclasses import dataclass
@@ -20,7 +20,7 @@ from .geometry import BEVGrid, box_corners_bev, cell_of, in_range
 
 Impl = Literal["auto", "torch", "triton"]
 
-# %% ../../nbs/53_percep.ops.ipynb #8906df5b
+# %% ../../nbs/53_percep.ops.ipynb #6824d866
 def triton_available() -> bool:
     "Whether `triton` can be imported (it is installed with xgrammar on Linux)."
     try:
@@ -35,7 +35,7 @@ def use_kernel(t: torch.Tensor, impl: Impl = "auto") -> bool:
     if impl == "triton": return True
     return t.is_cuda and os.environ.get("MATRIX_NB_KERNELS", "1") != "0" and triton_available()
 
-# %% ../../nbs/53_percep.ops.ipynb #cd39a5ac
+# %% ../../nbs/53_percep.ops.ipynb #dbd52b29
 def _group(points: torch.Tensor, keys: torch.Tensor, max_points: int, max_groups: int | None):
     "Group rows of `points` by integer `keys` (first-appearance order): (P, max_points, C) padded, unique keys, counts."
     n, C = points.shape
@@ -69,7 +69,7 @@ def pillarize(points: torch.Tensor, grid: BEVGrid, max_points: int = 32, max_pil
     pil, k, n = _group(pts, rc[:, 0] * grid.W + rc[:, 1], max_points, max_pillars)
     return pil, torch.stack([k // grid.W, k % grid.W], 1), n
 
-# %% ../../nbs/53_percep.ops.ipynb #202a4bad
+# %% ../../nbs/53_percep.ops.ipynb #409c2b41
 def _hw(grid) -> tuple[int, int]:
     "(H, W) of a `BEVGrid` or an (H, W) pair."
     return (grid.H, grid.W) if isinstance(grid, BEVGrid) else (int(grid[0]), int(grid[1]))
@@ -88,7 +88,7 @@ def scatter_pillars(feats: torch.Tensor, coords: torch.Tensor, B: int, grid, imp
         return scatter_pillars_triton(feats, coords, B, _hw(grid))
     return scatter_pillars_ref(feats, coords, B, grid)
 
-# %% ../../nbs/53_percep.ops.ipynb #bed2b854
+# %% ../../nbs/53_percep.ops.ipynb #3f6ae8ca
 def _cross(a, b):
     "z component of the 2D cross product."
     return a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0]
@@ -132,8 +132,8 @@ def pair_iou_bev(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     union = a[:, 3] * a[:, 4] + b[:, 3] * b[:, 4] - inter
     return torch.where(union > 0, inter / union.clamp(min=1e-12), torch.zeros_like(inter)).clamp(0, 1)
 
-# %% ../../nbs/53_percep.ops.ipynb #4908eefe
-def boxes_iou_bev(a: torch.Tensor, b: torch.Tensor, chunk: int = 65536) -> torch.Tensor:
+# %% ../../nbs/53_percep.ops.ipynb #6205e620
+def boxes_iou_bev(a: torch.Tensor, b: torch.Tensor, chunk: int = 65536, impl: Impl = "auto") -> torch.Tensor:
     "Rotated BEV IoU matrix (N, M) of boxes a (N, 7) and b (M, 7) (x, y, z, l, w, h, yaw)."
     a, b = torch.as_tensor(a), torch.as_tensor(b)
     dt = torch.promote_types(torch.promote_types(a.dtype, b.dtype), torch.float32)
@@ -143,12 +143,14 @@ def boxes_iou_bev(a: torch.Tensor, b: torch.Tensor, chunk: int = 65536) -> torch
     ra, rb = torch.hypot(a[:, 3], a[:, 4]) / 2, torch.hypot(b[:, 3], b[:, 4]) / 2
     near = torch.cdist(a[:, :2], b[:, :2]) < ra[:, None] + rb[None, :]
     i, j = near.nonzero(as_tuple=True)
+    kernel = use_kernel(a, impl)
+    if kernel: from matrix_nb.percep.kernels import pair_iou_bev_triton
     for s in range(0, len(i), chunk):
         ii, jj = i[s:s + chunk], j[s:s + chunk]
-        out[ii, jj] = pair_iou_bev(a[ii], b[jj])
+        out[ii, jj] = (pair_iou_bev_triton(a[ii], b[jj]).to(dt) if kernel else pair_iou_bev(a[ii], b[jj]))
     return out
 
-# %% ../../nbs/53_percep.ops.ipynb #e14b22d9
+# %% ../../nbs/53_percep.ops.ipynb #3c632954
 def nms_rotated(boxes: torch.Tensor, scores: torch.Tensor, iou_thr: float, pre_max: int | None = None) -> torch.Tensor:
     "Indices of the boxes (N, 7) kept by greedy rotated NMS at `iou_thr`, highest score first."
     boxes, scores = torch.as_tensor(boxes), torch.as_tensor(scores)
@@ -162,7 +164,7 @@ def nms_rotated(boxes: torch.Tensor, scores: torch.Tensor, iou_thr: float, pre_m
         keep.append(i); removed |= over[i]
     return order[torch.as_tensor(keep, device=order.device)]
 
-# %% ../../nbs/53_percep.ops.ipynb #ffac1db2
+# %% ../../nbs/53_percep.ops.ipynb #5c5404a7
 def make_anchors(grid: BEVGrid, stride: int = 2, size=(3.9, 1.6, 1.56), rotations=(0.0, math.pi / 2),
                  z: float = -1.0, device=None) -> torch.Tensor:
     "Anchors (H/stride, W/stride, len(rotations), 7) at the cell centres of the feature map at `stride`."
@@ -197,7 +199,7 @@ class AnchorBoxCoder:
                             *(torch.exp(deltas[..., k]) * anchors[..., k] for k in (3, 4, 5)),
                             deltas[..., 6] + anchors[..., 6]], -1)
 
-# %% ../../nbs/53_percep.ops.ipynb #a8d8a26a
+# %% ../../nbs/53_percep.ops.ipynb #0e45eaf5
 def codebook_assign_ref(x: torch.Tensor, codebook: torch.Tensor, chunk: int = 8192) -> torch.Tensor:
     "Reference nearest-codeword indices (N,) of rows x (N, D) in `codebook` (K, D)."
     c2 = (codebook * codebook).sum(1)
