@@ -78,9 +78,13 @@ def cmd_docs(a) -> int:
     return 0
 
 # %% ../../nbs/90_cli.main.ipynb #3e655f9d
+from .llm import add_llm, add_tiny_model
+
 COMMANDS: dict[str, Callable] = {
     "reproduce": _add_reproduce,
     "docs": _add_docs,
+    "tiny-model": add_tiny_model,
+    "llm": add_llm,
 }
 
 def build_parser() -> Parser:
