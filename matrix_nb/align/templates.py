@@ -7,13 +7,13 @@ __all__ = ['VICUNA_SYSTEM', 'VICUNA_TEMPLATE', 'LLAMA3_TEMPLATE', 'MISTRAL_TEMPL
            'get_format', 'render', 'sharegpt_to_messages', 'messages_to_sharegpt', 'to_messages', 'prepare_tokenizer',
            'assistant_spans', 'encode_chat', 'preference_messages', 'render_preference']
 
-# %% ../../nbs/40_align.templates.ipynb #dcba5cdf
+# %% ../../nbs/40_align.templates.ipynb #a79a9f2e
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 from ..core.config import ConfigError
 
-# %% ../../nbs/40_align.templates.ipynb #102e7cbf
+# %% ../../nbs/40_align.templates.ipynb #18b727a1
 VICUNA_SYSTEM = ("A chat between a curious user and an artificial intelligence assistant. "
                  "The assistant gives helpful, detailed, and polite answers to the user's questions.")
 
@@ -45,7 +45,7 @@ MISTRAL_TEMPLATE = (
     "{%- else -%}{{- raise_exception('mistral_inst: unexpected role ' + m['role']) -}}{%- endif -%}"
     "{%- endfor -%}")
 
-# %% ../../nbs/40_align.templates.ipynb #4b031349
+# %% ../../nbs/40_align.templates.ipynb #fa1e6207
 @dataclass(frozen=True)
 class ChatFormat:
     "A chat format: its Jinja template (None = the tokenizer's own), the tokens it needs whole, its end-of-turn token."
@@ -71,7 +71,7 @@ def get_format(name: str | ChatFormat) -> ChatFormat:
     if name not in FORMATS: raise ConfigError(f"unknown chat format {name!r}; choose one of: {', '.join(FORMATS)}", key="chat_format")
     return FORMATS[name]
 
-# %% ../../nbs/40_align.templates.ipynb #2c3db410
+# %% ../../nbs/40_align.templates.ipynb #675b93f7
 def _jinja(template: str):
     from jinja2.sandbox import ImmutableSandboxedEnvironment
     from jinja2.exceptions import TemplateError
@@ -90,7 +90,7 @@ def render(messages: Sequence[dict], fmt: str | ChatFormat, tok=None, add_genera
     return _jinja(template).render(messages=list(messages), add_generation_prompt=add_generation_prompt,
                                    bos_token=bos, eos_token=eos)
 
-# %% ../../nbs/40_align.templates.ipynb #ce4b3b69
+# %% ../../nbs/40_align.templates.ipynb #f9d576c9
 _ROLE_OF = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant", "chatgpt": "assistant",
             "bard": "assistant", "bing": "assistant", "model": "assistant", "system": "system"}
 _FROM_OF = {"user": "human", "assistant": "gpt", "system": "system"}
@@ -121,7 +121,7 @@ def to_messages(row: dict, where: str = "row") -> list[dict]:
         return [{"role": "user", "content": q}, {"role": "assistant", "content": row["output"]}]
     raise ValueError(f"{where}: no chat found; expected one of messages, conversations, prompt+response, instruction+output")
 
-# %% ../../nbs/40_align.templates.ipynb #4f00e340
+# %% ../../nbs/40_align.templates.ipynb #0a17a206
 def prepare_tokenizer(tok, fmt: str | ChatFormat, model=None):
     "Make `tok` (and `model`'s embeddings and generation config) ready to train on format `fmt`; returns `tok`."
     fmt = get_format(fmt)
@@ -140,7 +140,7 @@ def prepare_tokenizer(tok, fmt: str | ChatFormat, model=None):
         model.config.pad_token_id = tok.pad_token_id
     return tok
 
-# %% ../../nbs/40_align.templates.ipynb #2a1cb5ee
+# %% ../../nbs/40_align.templates.ipynb #b67047f2
 def assistant_spans(messages: Sequence[dict], fmt: str | ChatFormat, tok=None) -> tuple[str, list[tuple[int, int]]]:
     "The rendered conversation and the character spans `[start, end)` of its assistant turns (content + end of turn)."
     fmt = get_format(fmt); messages = list(messages)
@@ -155,7 +155,7 @@ def assistant_spans(messages: Sequence[dict], fmt: str | ChatFormat, tok=None) -
         spans.append((start, len(upto)))
     return full, spans
 
-# %% ../../nbs/40_align.templates.ipynb #0ca748a9
+# %% ../../nbs/40_align.templates.ipynb #9a3b2f9d
 def encode_chat(messages: Sequence[dict], tok, fmt: str | ChatFormat, max_length: int | None = None) -> dict:
     "Token ids of a conversation and `assistant_masks` (1 = in the loss) for format `fmt`."
     text, spans = assistant_spans(messages, fmt, tok)
@@ -165,7 +165,7 @@ def encode_chat(messages: Sequence[dict], tok, fmt: str | ChatFormat, max_length
     if max_length is not None: ids, mask = ids[:max_length], mask[:max_length]
     return {"input_ids": list(ids), "assistant_masks": mask}
 
-# %% ../../nbs/40_align.templates.ipynb #10a648e6
+# %% ../../nbs/40_align.templates.ipynb #bb361796
 def _answer_text(a) -> str:
     if isinstance(a, str): return a
     if isinstance(a, list) and a and isinstance(a[-1], dict): return a[-1]["content"]
