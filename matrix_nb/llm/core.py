@@ -4,9 +4,11 @@
 
 # %% auto #0
 __all__ = ['Msg', 'BACKEND_KINDS', 'system', 'user', 'assistant', 'GenParams', 'derive_seed', 'Request', 'Result', 'failure',
-           'LLM', 'schema_json', 'parse_structured', 'validate_result', 'ScriptedLLM', 'parse_spec', 'usage']
+           'LLM', 'schema_json', 'schema_digest', 'parse_structured', 'validate_result', 'ScriptedLLM', 'parse_spec',
+           'usage']
 
-# %% ../../nbs/10_llm.core.ipynb #5f51bb61
+# %% ../../nbs/10_llm.core.ipynb #4a904b0d
+import functools
 import hashlib
 import json
 import time
@@ -15,14 +17,14 @@ from typing import Any, Callable, Protocol, Sequence, runtime_checkable
 
 from pydantic import BaseModel, ValidationError
 
-# %% ../../nbs/10_llm.core.ipynb #a42b8842
+# %% ../../nbs/10_llm.core.ipynb #c290b9a7
 Msg = dict  # {"role": "system" | "user" | "assistant", "content": str}
 
 def system(content: str) -> Msg: return {"role": "system", "content": content}
 def user(content: str) -> Msg: return {"role": "user", "content": content}
 def assistant(content: str) -> Msg: return {"role": "assistant", "content": content}
 
-# %% ../../nbs/10_llm.core.ipynb #54ff74fb
+# %% ../../nbs/10_llm.core.ipynb #00a749eb
 @dataclass(frozen=True)
 class GenParams:
     "Sampling parameters of one request."
@@ -35,13 +37,13 @@ class GenParams:
 
     def with_seed(self, seed: int | None) -> "GenParams": return replace(self, seed=seed)
 
-# %% ../../nbs/10_llm.core.ipynb #2331dbf0
+# %% ../../nbs/10_llm.core.ipynb #c2bfbbd1
 def derive_seed(seed: int, k: int) -> int:
     "The `k`-th seed derived from `seed` (`k = 0` gives `seed`); deterministic, in [0, 2**31)."
     if k == 0: return seed
     return int(hashlib.sha256(f"{seed}:{k}".encode()).hexdigest()[:8], 16) & 0x7FFFFFFF
 
-# %% ../../nbs/10_llm.core.ipynb #5cf14d09
+# %% ../../nbs/10_llm.core.ipynb #1ae1378b
 @dataclass
 class Request:
     "One chat request: messages, sampling parameters and an optional pydantic output schema."
@@ -82,17 +84,23 @@ def failure(error: str, **kw) -> Result:
     "A typed failure record (never `None`)."
     return Result(ok=False, error=error, **kw)
 
-# %% ../../nbs/10_llm.core.ipynb #2422de47
+# %% ../../nbs/10_llm.core.ipynb #a21fdfee
 @runtime_checkable
 class LLM(Protocol):
     "Anything that turns a batch of requests into a batch of results."
     fingerprint: str   # identifies the model (path + weights hash or revision) for caching and provenance
     def generate(self, requests: Sequence[Request]) -> list[Result]: ...
 
-# %% ../../nbs/10_llm.core.ipynb #a6b83c87
+# %% ../../nbs/10_llm.core.ipynb #e28d16b3
+@functools.lru_cache(maxsize=None)
 def schema_json(schema: type[BaseModel]) -> dict:
-    "The JSON schema of pydantic model `schema`."
+    "The JSON schema of pydantic model `schema` (computed once per class; treat it as read-only)."
     return schema.model_json_schema()
+
+@functools.lru_cache(maxsize=None)
+def schema_digest(schema: type[BaseModel]) -> str:
+    "SHA-256 of `schema`'s canonical JSON schema: what identifies a schema in cache keys."
+    return hashlib.sha256(json.dumps(schema_json(schema), sort_keys=True).encode()).hexdigest()
 
 def parse_structured(text: str, schema: type[BaseModel], finish_reason: str | None = None) -> tuple[Any, str | None]:
     "Parse and validate `text` against `schema`: `(object, None)` or `(None, reason)`."
@@ -108,7 +116,7 @@ def parse_structured(text: str, schema: type[BaseModel], finish_reason: str | No
         err = e.errors()[0]
         return None, f"schema: {'.'.join(map(str, err['loc'])) or '(root)'}: {err['msg']}"
 
-# %% ../../nbs/10_llm.core.ipynb #524ee27d
+# %% ../../nbs/10_llm.core.ipynb #1ffc6021
 def validate_result(res: Result, schema: type[BaseModel] | None) -> Result:
     "Parse and validate every sample of `res` against `schema` in place; `ok` only when all samples are valid."
     if schema is None or not res.ok: return res
@@ -121,7 +129,7 @@ def validate_result(res: Result, schema: type[BaseModel] | None) -> Result:
         res.ok, res.error = False, e if len(texts) == 1 else f"sample {i}: {e} ({len(bad)}/{len(texts)} samples invalid)"
     return res
 
-# %% ../../nbs/10_llm.core.ipynb #da9dbf77
+# %% ../../nbs/10_llm.core.ipynb #a922db10
 class ScriptedLLM:
     "A deterministic fake LLM: `responder(request) -> str` (or a list of n strings)."
     def __init__(self, responder: Callable[[Request], str | list[str]], fingerprint: str = "scripted"):
@@ -140,7 +148,7 @@ class ScriptedLLM:
             out.append(validate_result(res, r.schema))
         return out
 
-# %% ../../nbs/10_llm.core.ipynb #7a345141
+# %% ../../nbs/10_llm.core.ipynb #1e95b7d9
 BACKEND_KINDS = ("tiny", "hf", "vllm", "openai")
 
 def parse_spec(spec: str) -> tuple[str, str]:
@@ -156,7 +164,7 @@ def parse_spec(spec: str) -> tuple[str, str]:
     if kind == "openai" and "#" not in arg: raise ValueError(f"bad LLM spec {spec!r}: expected openai:URL#MODEL")
     return kind, arg
 
-# %% ../../nbs/10_llm.core.ipynb #bc89bc4a
+# %% ../../nbs/10_llm.core.ipynb #78f8fe2f
 def usage(results: Sequence[Result]) -> dict:
     "Totals over `results`: calls, failures, retries, cache hits, prompt and completion tokens."
     return {"calls": len(results), "failed": sum(not r.ok for r in results), "retries": sum(r.retries for r in results),

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['log', 'KEY_VERSION', 'request_key', 'result_to_cache', 'result_from_cache', 'LLMStats', 'ExecutorConfig', 'Executor']
 
-# %% ../../nbs/16_llm.executor.ipynb #22f4c0e6
+# %% ../../nbs/16_llm.executor.ipynb #4ea91f71
 import dataclasses
 import time
 import warnings
@@ -14,24 +14,24 @@ from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 from ..core.cache import Cache, content_key
-from ..core.config import param
+from ..core.config import ConfigError, param
 from ..core.log import get_logger, progress_bar
-from .core import LLM, Request, Result, derive_seed, failure, schema_json, validate_result
+from .core import LLM, Request, Result, derive_seed, failure, schema_digest, validate_result
 from .structured import check_schema
 
 log = get_logger(__name__)
 
-# %% ../../nbs/16_llm.executor.ipynb #44aca1ff
+# %% ../../nbs/16_llm.executor.ipynb #734ddb39
 KEY_VERSION = 1   # bump when the meaning of a cached result changes
 
 def request_key(fingerprint: str, req: Request, occurrence: int = 0) -> str:
     "The content key of `req` on the backend with `fingerprint` (`occurrence` tells identical unseeded requests apart)."
-    schema = schema_json(req.schema) if req.schema is not None else None
+    schema = schema_digest(req.schema) if req.schema is not None else None
     params = dataclasses.asdict(req.params)
     return content_key("llm", KEY_VERSION, fingerprint, req.messages, schema, params,
                        occurrence if req.params.seed is None else 0)
 
-# %% ../../nbs/16_llm.executor.ipynb #0f4b073b
+# %% ../../nbs/16_llm.executor.ipynb #0dc15072
 _STORED = [f.name for f in dataclasses.fields(Result) if f.name not in ("parsed", "parsed_all", "cached")]
 
 def result_to_cache(res: Result) -> dict:
@@ -43,7 +43,7 @@ def result_from_cache(d: dict, req: Request) -> Result:
     res = Result(**{k: d[k] for k in _STORED if k in d}, cached=True)
     return validate_result(res, req.schema)
 
-# %% ../../nbs/16_llm.executor.ipynb #decc7afc
+# %% ../../nbs/16_llm.executor.ipynb #d9f25fa7
 @dataclass
 class LLMStats:
     "What an executor did: requests, cache hits, backend work, retries, failures and tokens (also per tag)."
@@ -72,7 +72,7 @@ class LLMStats:
             for k, v in c.items(): d[f"{prefix}{tag}.{k}"] = v
         return d
 
-# %% ../../nbs/16_llm.executor.ipynb #552b5ca4
+# %% ../../nbs/16_llm.executor.ipynb #42edfac9
 @dataclass
 class ExecutorConfig:
     "How the executor treats a backend."
@@ -91,13 +91,14 @@ class Executor:
     @property
     def chunk_size(self) -> int: return self.config.chunk_size or getattr(self.backend, "max_batch", None) or 256
 
-# %% ../../nbs/16_llm.executor.ipynb #08e9477a
+# %% ../../nbs/16_llm.executor.ipynb #38148f11
 def _call(self: Executor, reqs: list[Request]) -> list[Result]:
     "Backend results for `reqs`; an exception is isolated to the request(s) that raise it."
     t0 = time.perf_counter()
     try:
         out = self.backend.generate(reqs)
         if len(out) != len(reqs): raise RuntimeError(f"backend returned {len(out)} results for {len(reqs)} requests")
+    except ConfigError: raise                     # a wrong key or model: every request would fail alike
     except Exception as e:
         if len(reqs) == 1:
             log.warning("request failed in the backend: %s: %s", type(e).__name__, e)
@@ -111,12 +112,12 @@ def _call(self: Executor, reqs: list[Request]) -> list[Result]:
 
 Executor._call = _call
 
-# %% ../../nbs/16_llm.executor.ipynb #70e4aa92
+# %% ../../nbs/16_llm.executor.ipynb #e0243fc2
 def _solve(self: Executor, reqs: list[Request]) -> list[Result]:
     "Results for seeded `reqs`, retrying outputs that fail to parse or validate with new derived seeds."
     results = self._call(reqs)
     for a in range(1, self.config.max_retries + 1):
-        redo = [i for i, r in enumerate(results) if not r.ok and not r.transient]
+        redo = [i for i, r in enumerate(results) if not r.ok and not r.transient and r.finish_reason is not None]
         if not redo: break
         again = self._call([replace(reqs[i], params=reqs[i].params.with_seed(derive_seed(reqs[i].params.seed, -a)))
                             for i in redo])
@@ -132,7 +133,7 @@ def _solve(self: Executor, reqs: list[Request]) -> list[Result]:
 
 Executor._solve = _solve
 
-# %% ../../nbs/16_llm.executor.ipynb #5c5589f9
+# %% ../../nbs/16_llm.executor.ipynb #440e671c
 def _generate(self: Executor, requests: Sequence[Request], desc: str = "llm") -> list[Result]:
     "One `Result` per request, in order."
     requests = list(requests)
@@ -140,7 +141,8 @@ def _generate(self: Executor, requests: Sequence[Request], desc: str = "llm") ->
         if r.schema is not None: check_schema(r.schema, self.config.schema_policy)
     occ = Counter(); keys = []
     for r in requests:
-        k0 = request_key(self.fingerprint, r); keys.append(request_key(self.fingerprint, r, occ[k0])); occ[k0] += 1
+        k0 = request_key(self.fingerprint, r)
+        keys.append(k0 if r.params.seed is not None or not occ[k0] else request_key(self.fingerprint, r, occ[k0])); occ[k0] += 1
     first = {}                                                   # key -> index of its first request
     for i, k in enumerate(keys): first.setdefault(k, i)
     self.stats.requests += len(requests); self.stats.duplicates += len(requests) - len(first)

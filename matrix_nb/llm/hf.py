@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['log', 'resolve_model', 'model_fingerprint', 'Row', 'RowSampler', 'HFConfig', 'HFBackend']
 
-# %% ../../nbs/13_llm.hf.ipynb #7a62885e
+# %% ../../nbs/13_llm.hf.ipynb #8ff019b9
 import hashlib
 import json
 import random
@@ -20,7 +20,7 @@ from .core import Request, Result, derive_seed, failure, schema_json, validate_r
 
 log = get_logger(__name__)
 
-# %% ../../nbs/13_llm.hf.ipynb #74c226d5
+# %% ../../nbs/13_llm.hf.ipynb #b5861f29
 _META_FILES = ("config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", "tokenizer.model",
                "special_tokens_map.json", "chat_template.jinja", "chat_template.json", "vocab.json", "merges.txt")
 
@@ -54,7 +54,7 @@ def model_fingerprint(path: str | Path, kind: str = "hf") -> str:
     name = path.parent.parent.name.replace("models--", "").replace("--", "/") if path.parent.name == "snapshots" else path.name
     return f"{kind}:{name}@{h.hexdigest()[:16]}"
 
-# %% ../../nbs/13_llm.hf.ipynb #a09f1bb9
+# %% ../../nbs/13_llm.hf.ipynb #0bde8336
 @dataclass
 class Row:
     "What the sampler needs to know about one row: its sampling parameters, seed, stop strings and grammar matcher."
@@ -125,7 +125,7 @@ class RowSampler:
         if r.top_p < 1.0: probs = _top_p(probs, r.top_p)
         return int(torch.multinomial(probs, 1, generator=self.gens[i]))
 
-# %% ../../nbs/13_llm.hf.ipynb #2e1f8b1c
+# %% ../../nbs/13_llm.hf.ipynb #e632deee
 @dataclass
 class HFConfig:
     "Settings of the transformers backend."
@@ -138,9 +138,9 @@ class HFBackend:
     "Chat generation with transformers `generate`: per-row sampling, xgrammar JSON schemas, batched and left-padded."
     kind = "hf"
     def __init__(self, model: str | Path, config: HFConfig = HFConfig()):
+        self.path, self.config = resolve_model(model), config          # a missing folder fails before heavy imports
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
-        self.path, self.config = resolve_model(model), config
         self.fingerprint, self.max_batch = model_fingerprint(self.path, self.kind), config.max_batch
         dev = config.device if config.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
         dtype = config.dtype if config.dtype != "auto" else ("bfloat16" if dev.startswith("cuda") else "float32")
@@ -158,7 +158,7 @@ class HFBackend:
         self._rng = random.Random(config.seed)
         self._compiler, self._grammars = None, {}
 
-# %% ../../nbs/13_llm.hf.ipynb #d031b02d
+# %% ../../nbs/13_llm.hf.ipynb #c96e96a7
 def _grammar(self: HFBackend, schema):
     "The compiled xgrammar grammar of pydantic `schema` (cached per schema)."
     import xgrammar as xgr
@@ -178,7 +178,7 @@ def _prompt_ids(self: HFBackend, req: Request) -> list[int]:
 
 HFBackend._grammar, HFBackend._prompt_ids = _grammar, _prompt_ids
 
-# %% ../../nbs/13_llm.hf.ipynb #2764ba28
+# %% ../../nbs/13_llm.hf.ipynb #5ed02217
 def _run_rows(self: HFBackend, prompts: list[list[int]], rows: list[Row]) -> list[tuple[str, str, int]]:
     "Generate rows `rows` for token prompts `prompts`: `(text, finish_reason, completion_tokens)` per row."
     import torch
@@ -201,7 +201,7 @@ def _run_rows(self: HFBackend, prompts: list[list[int]], rows: list[Row]) -> lis
 
 HFBackend._run_rows = _run_rows
 
-# %% ../../nbs/13_llm.hf.ipynb #1358b0f4
+# %% ../../nbs/13_llm.hf.ipynb #6c8bf70b
 def _generate(self: HFBackend, requests: Sequence[Request]) -> list[Result]:
     "One `Result` per request, in order."
     prompts = [self._prompt_ids(r) for r in requests]
