@@ -90,6 +90,18 @@ def test_bad_eval_config_exit_2(tmp_path):
     assert r.returncode == 2 and "benchmark advbench: none of harmful_behaviors.csv" in r.stderr
 
 
+def test_best_of_n_selected_by_the_judge(tmp_path):
+    cfg = _cfg(tmp_path, systems={"bon": "best_of_n@tiny"}, benchmarks=["advbench"], pairs=[], bon_n=3, ratings=[])
+    r = run_cli("align", "eval", "--config", cfg, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    recs = read_jsonl(tmp_path / "ev" / "answers.jsonl")
+    assert len(recs) == 2 and all(x["ok"] and len(x["trace"]) == 3 for x in recs)
+    for x in recs:                                          # the kept answer is the best-rated sample (earliest on ties)
+        scores = [t["score"] for t in x["trace"]]
+        best = max(range(3), key=lambda i: (scores[i], -i))
+        assert x["answer"] == x["trace"][best]["text"]
+
+
 @pytest.mark.slow
 def test_smoke_eval_config_all_benchmarks(tmp_path):
     "The shipped smoke config: every benchmark kind, three systems, the tiny judge."

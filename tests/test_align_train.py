@@ -80,6 +80,16 @@ def test_builtin_smoke_data_and_bad_rows(tmp_path):
     assert r.metrics["data"]["skipped"] == 1 and r.metrics["data"]["rows"] == 1
 
 
+def test_datasets_folder_and_dpo_with_lora(tmp_path):
+    "Training data from a `datasets` folder (save_to_disk); DPO on a LoRA adapter uses the frozen base as reference."
+    from datasets import Dataset
+    Dataset.from_list(load_rows("smoke:dpo")).save_to_disk(str(tmp_path / "dpo_ds"))
+    r = train(recipe_config("smoke_dpo", model="tiny", data=str(tmp_path / "dpo_ds"), out=tmp_path / "dpo_lora", adapter="lora",
+                            lora_target_modules=["all-linear"], learning_rate=3e-3))
+    assert r.metrics["data"]["rows"] == 12 and (tmp_path / "dpo_lora" / "adapter" / "adapter_config.json").exists()
+    assert r.metrics["margin_last"] > r.metrics["margin_first"]
+
+
 def test_cli_train_config_and_overrides(tmp_path):
     cfg = tmp_path / "t.yaml"
     cfg.write_text((ROOT / "configs" / "align_smoke_sft.yaml").read_text())

@@ -6,7 +6,7 @@
 __all__ = ['log', 'CODE_INSTRUCTION', 'EvalConfig', 'parse_pair', 'parse_system', 'chats_for', 'SystemPool', 'baseline_config',
            'answer_all', 'EvalResult', 'evaluate', 'Stages', 'md_table', 'write_tables']
 
-# %% ../../nbs/46_align.eval.ipynb #f31dac2c
+# %% ../../nbs/46_align.eval.ipynb #4b14a9c7
 import json
 import math
 from dataclasses import asdict, dataclass, field
@@ -26,7 +26,7 @@ from . import metrics as M
 
 log = get_logger(__name__)
 
-# %% ../../nbs/46_align.eval.ipynb #fd9180f3
+# %% ../../nbs/46_align.eval.ipynb #707cb87a
 @dataclass
 class EvalConfig:
     "One evaluation run: systems, benchmarks, judge and metrics."
@@ -83,7 +83,7 @@ def parse_system(s: str, name: str = "") -> tuple[str, str]:
         raise ConfigError(f"{name}: unknown method {head!r}; choose one of: {', '.join(METHODS)}", key="systems")
     return "vanilla", s
 
-# %% ../../nbs/46_align.eval.ipynb #120272e4
+# %% ../../nbs/46_align.eval.ipynb #3b04f471
 CODE_INSTRUCTION = "Complete the following Python function. Reply with the complete function in one Python code block.\n\n```python\n{prompt}```"
 
 def chats_for(prompt: Prompt, kind: str) -> dict[str, list[dict]]:
@@ -101,7 +101,7 @@ def chats_for(prompt: Prompt, kind: str) -> dict[str, list[dict]]:
         return {"t0": [{"role": "user", "content": CODE_INSTRUCTION.format(prompt=prompt.meta["prompt"])}]}
     return {"t0": [{"role": "user", "content": prompt.turns[0]}]}
 
-# %% ../../nbs/46_align.eval.ipynb #e2619f83
+# %% ../../nbs/46_align.eval.ipynb #890cb802
 class SystemPool:
     "Loaded LLMs by spec, shared between systems and the judge."
     def __init__(self, cfg: EvalConfig, run=None, llms: dict | None = None):
@@ -148,7 +148,7 @@ def answer_all(name: str, system: str, chats: dict[str, list[dict]], store: Reco
         out = run_method(llm, part, method, baseline_config(cfg), judge=judge)
         store.append([{**out[k].to_dict(), "id": f"{name}|{k}", "system": name} for k in part])
 
-# %% ../../nbs/46_align.eval.ipynb #a3dd6bbf
+# %% ../../nbs/46_align.eval.ipynb #09593665
 @dataclass
 class EvalResult:
     "What an evaluation produced: the run directory, the tables (DataFrames) and the metrics."
@@ -200,7 +200,7 @@ def evaluate(cfg: EvalConfig, argv: list[str] | None = None, llms: dict | None =
         run.log(**{k: v for k, v in metrics.get("counts", {}).items()})
     return EvalResult(out, tables, metrics)
 
-# %% ../../nbs/46_align.eval.ipynb #e58e595e
+# %% ../../nbs/46_align.eval.ipynb #0912a2f2
 class Stages:
     "The judging and scoring stages of one evaluation, each resumable through its record store."
     def __init__(self, cfg, bench, kinds, answers, judge, jcfg, out):
@@ -315,7 +315,7 @@ class Stages:
                                 "stderr": r.stderr[-500:] if r else (a or {}).get("error")} for (rid, p, a, _), r in zip(progs, res)])
             self.code_records = {r["id"]: r for r in st}
 
-# %% ../../nbs/46_align.eval.ipynb #f55e965d
+# %% ../../nbs/46_align.eval.ipynb #f51d6df7
 def _pj(r: dict) -> PairJudgment:
     return PairJudgment(r["id"], r["outcome"], r["games"], r["ok"], r["error"], r.get("meta", {}))
 

@@ -8,7 +8,7 @@ __all__ = ['log', 'RECIPES', 'SFTTrainConfig', 'DPOTrainConfig', 'config_class',
            'load_model_and_tokenizer', 'trl_args', 'TrainResult', 'run_status', 'train', 'summarize_log',
            'masked_loss_check', 'preference_margin']
 
-# %% ../../nbs/41_align.train.ipynb #255f7bf8
+# %% ../../nbs/41_align.train.ipynb #544cc709
 import copy
 import json
 import math
@@ -25,7 +25,7 @@ from .templates import (FORMATS, encode_chat, get_format, prepare_tokenizer, ren
 
 log = get_logger(__name__)
 
-# %% ../../nbs/41_align.train.ipynb #9ff384f7
+# %% ../../nbs/41_align.train.ipynb #ef9a5757
 @dataclass
 class SFTTrainConfig:
     "Supervised fine-tuning on chat data with the loss on assistant tokens only (MATRIX-tuning, MATRIX-Gen SFT)."
@@ -75,7 +75,7 @@ class DPOTrainConfig(SFTTrainConfig):
     beta: float = param(0.1, "DPO beta (MATRIX-Gen Table 9: 0.1)")
     loss_type: str = param("sigmoid", "trl DPO loss (sigmoid = the standard DPO loss)")
 
-# %% ../../nbs/41_align.train.ipynb #e5762e4d
+# %% ../../nbs/41_align.train.ipynb #dc26f270
 RECIPES: dict[str, dict[str, Any]] = {
     # MATRIX README: QLoRA via FastChat train_lora.py, Vicuna-1.1 template, ZeRO-2 with CPU offload
     "matrix_qlora": dict(method="sft", chat_format="vicuna_v1.1", adapter="qlora", lora_r=8, lora_alpha=16, lora_dropout=0.05,
@@ -123,7 +123,7 @@ def load_train_config(path: str | Path | None = None, overrides=(), recipe: str 
     if not path: return from_dict(cls, {**merged, **over}, "command line")
     return from_dict(cls, {**merged, **over}, path)
 
-# %% ../../nbs/41_align.train.ipynb #8323d8b3
+# %% ../../nbs/41_align.train.ipynb #d56b34b2
 def resolve_model_path(spec: str) -> Path:
     "The local folder of a model spec (tiny[:SEED], hf:PATH, a folder, or a cached Hugging Face name)."
     spec = str(spec)
@@ -190,7 +190,7 @@ def load_rows(source: str | Path, limit: int | None = None, what: str = "data") 
     rows = ds.select(range(min(limit, len(ds)))) if limit else ds
     return [dict(r) for r in rows]
 
-# %% ../../nbs/41_align.train.ipynb #09657476
+# %% ../../nbs/41_align.train.ipynb #66584ea8
 def sft_dataset(rows: list[dict], tok, fmt: str, max_length: int, where: str = "data") -> tuple[Any, dict]:
     "Tokenized SFT examples (`input_ids`, `assistant_masks`) and statistics including skipped rows."
     from datasets import Dataset
@@ -219,7 +219,7 @@ def dpo_dataset(rows: list[dict], tok, fmt: str, where: str = "data") -> tuple[A
     if not ex: raise ConfigError(f"no usable preference row ({len(skipped)} skipped; first: {skipped[:1]})", key="data")
     return Dataset.from_list(ex), {"rows": len(ex), "skipped": len(skipped), "skipped_reasons": skipped[:5]}
 
-# %% ../../nbs/41_align.train.ipynb #2623c4ff
+# %% ../../nbs/41_align.train.ipynb #91eaff9c
 def _has_cuda() -> bool:
     import torch
     return torch.cuda.is_available()
@@ -249,7 +249,7 @@ def peft_config(cfg: SFTTrainConfig):
     return LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout, task_type="CAUSAL_LM",
                       target_modules="all-linear" if tm == ["all-linear"] else list(tm))
 
-# %% ../../nbs/41_align.train.ipynb #23cb9b36
+# %% ../../nbs/41_align.train.ipynb #f0b4bd5e
 def load_model_and_tokenizer(cfg: SFTTrainConfig, dev: dict):
     "The base model and tokenizer of `cfg`, prepared for its chat format."
     import torch
@@ -267,7 +267,7 @@ def load_model_and_tokenizer(cfg: SFTTrainConfig, dev: dict):
     tok.padding_side = "right"
     return model, tok, path
 
-# %% ../../nbs/41_align.train.ipynb #cae7fc89
+# %% ../../nbs/41_align.train.ipynb #ddef2d38
 def trl_args(cfg: SFTTrainConfig, dev: dict, output_dir: Path):
     "trl's `SFTConfig` / `DPOConfig` for `cfg` on this device."
     from trl import DPOConfig, SFTConfig
@@ -283,7 +283,7 @@ def trl_args(cfg: SFTTrainConfig, dev: dict, output_dir: Path):
     if cfg.method == "dpo": return DPOConfig(beta=cfg.beta, loss_type=[cfg.loss_type], **kw)
     return SFTConfig(**kw)
 
-# %% ../../nbs/41_align.train.ipynb #8a16b639
+# %% ../../nbs/41_align.train.ipynb #ad3472e6
 @dataclass
 class TrainResult:
     "Where a training run left its model and what it measured."
@@ -311,7 +311,7 @@ def _last_checkpoint(d: Path) -> str | None:
     from transformers.trainer_utils import get_last_checkpoint
     return get_last_checkpoint(str(d))
 
-# %% ../../nbs/41_align.train.ipynb #d5d03161
+# %% ../../nbs/41_align.train.ipynb #e842d8fc
 def _build_trainer(cfg, model, tok, ds, args, run):
     cb, pc = _run_logger(run), peft_config(cfg)
     if cfg.method == "sft":
@@ -344,7 +344,7 @@ def _save_model(cfg, trainer, tok, base_path: Path, out: Path) -> Path:
         model.save_pretrained(d); tok.save_pretrained(d)
     return out / "model"
 
-# %% ../../nbs/41_align.train.ipynb #3730210a
+# %% ../../nbs/41_align.train.ipynb #e4d319c8
 def train(cfg: SFTTrainConfig, argv: list[str] | None = None) -> TrainResult:
     "Run SFT or DPO as configured; returns where the model is and the run's metrics."
     out = Path(cfg.out)
@@ -391,7 +391,7 @@ def summarize_log(history: list[dict]) -> dict:
     if final: out["train_loss"] = final[-1]["train_loss"]
     return out
 
-# %% ../../nbs/41_align.train.ipynb #5b45a0c5
+# %% ../../nbs/41_align.train.ipynb #24a60b51
 def masked_loss_check(model, tok, messages: list[dict], fmt: str) -> dict:
     "Compare the model's loss on a chat with the cross-entropy over its assistant tokens alone; gradients at prompt positions."
     import torch
@@ -408,7 +408,7 @@ def masked_loss_check(model, tok, messages: list[dict], fmt: str) -> dict:
     return {"model_loss": float(out.loss), "assistant_ce": float(manual), "grad_prompt": float(g[~keep].sum()),
             "grad_assistant": float(g[keep].sum()), "n_loss_tokens": int(keep.sum())}
 
-# %% ../../nbs/41_align.train.ipynb #aa11a0d5
+# %% ../../nbs/41_align.train.ipynb #a29fbb81
 def preference_margin(model_dir: str | Path, rows: list[dict], fmt: str | None = None) -> float:
     "Mean log p(chosen) - log p(rejected) of a saved model on preference rows (rendered in its chat format)."
     import torch
