@@ -149,3 +149,21 @@ def test_tiny_model_trains_with_trl(tmp_path):
     assert tr.state.global_step == 2
     res = load_llm(f"hf:{tmp_path / 'sft'}", cache=False, executor={"progress": False}).generate(scene_requests(2))
     assert all(r.ok for r in res)
+
+
+def test_simulator_programs_through_the_tiny_model(tmp_path):
+    "sim.core's driver batches the steps of many programs into one LLM call per round; every step's output validates."
+    from matrix_nb.sim.core import DriverStats, run_programs
+
+    def scene_program(q):
+        [scene] = yield [Request([user(f"Scene for query {q}")], GenParams(temperature=0.7, max_tokens=200, seed=q), schema=Scene)]
+        reactions = yield [Request([user(f"How does {role.name} react?")], GenParams(max_tokens=8, seed=q * 10 + k))
+                           for k, role in enumerate(scene.parsed.roles)]
+        return {"scene": scene.parsed.model_dump(), "reactions": [r.text for r in reactions]}
+
+    llm = load_llm("tiny", cache_dir=tmp_path, executor={"progress": False})
+    st = DriverStats()
+    outs = run_programs(llm, [(q, scene_program(q)) for q in range(6)], stats=st)
+    assert all(o.ok for o in outs.values()), [o.error for o in outs.values() if not o.ok]
+    assert st.batch_sizes[0] == 6 and st.rounds == 2
+    assert all(len(o.value["reactions"]) == len(o.value["scene"]["roles"]) for o in outs.values())
