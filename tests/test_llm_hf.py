@@ -133,7 +133,7 @@ def test_concurrent_processes_share_one_cache(tmp_path):
 
 @pytest.mark.slow
 def test_tiny_model_trains_with_trl(tmp_path):
-    "The tiny folder is what the alignment code fine-tunes: a trl SFT step runs on it and the result reloads."
+    "The tiny folder is what the alignment code fine-tunes: trl SFT and DPO run on it, and the SFT result reloads."
     from datasets import Dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import SFTConfig, SFTTrainer
@@ -149,6 +149,14 @@ def test_tiny_model_trains_with_trl(tmp_path):
     assert tr.state.global_step == 2
     res = load_llm(f"hf:{tmp_path / 'sft'}", cache=False, executor={"progress": False}).generate(scene_requests(2))
     assert all(r.ok for r in res)
+    from trl import DPOConfig, DPOTrainer
+    pairs = Dataset.from_list([{"prompt": [{"role": "user", "content": f"q {i}"}], "chosen": [{"role": "assistant", "content": "good"}],
+                                "rejected": [{"role": "assistant", "content": "bad"}]} for i in range(8)])
+    dargs = DPOConfig(output_dir=str(tmp_path / "d"), max_steps=1, per_device_train_batch_size=4, beta=0.1, max_length=64,
+                      use_cpu=True, report_to="none", save_strategy="no", dataloader_num_workers=0)
+    dpo = DPOTrainer(model=AutoModelForCausalLM.from_pretrained(p), ref_model=None, args=dargs, train_dataset=pairs, processing_class=tok)
+    dpo.train()
+    assert dpo.state.global_step == 1
 
 
 def test_simulator_programs_through_the_tiny_model(tmp_path):
