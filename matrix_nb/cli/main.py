@@ -80,6 +80,7 @@ def cmd_docs(a) -> int:
 # %% ../../nbs/90_cli.main.ipynb #3e655f9d
 from .llm import add_llm, add_tiny_model
 from .percep import add_percep
+from .align import add_align
 
 COMMANDS: dict[str, Callable] = {
     "reproduce": _add_reproduce,
@@ -87,6 +88,7 @@ COMMANDS: dict[str, Callable] = {
     "tiny-model": add_tiny_model,
     "llm": add_llm,
     "percep": add_percep,
+    "align": add_align,
 }
 
 def build_parser() -> Parser:
