@@ -79,12 +79,14 @@ def cmd_docs(a) -> int:
 
 # %% ../../nbs/90_cli.main.ipynb #3e655f9d
 from .llm import add_llm, add_tiny_model
+from .sim import add_sim
 
 COMMANDS: dict[str, Callable] = {
     "reproduce": _add_reproduce,
     "docs": _add_docs,
     "tiny-model": add_tiny_model,
     "llm": add_llm,
+    "sim": add_sim,
 }
 
 def build_parser() -> Parser:

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['log', 'Program', 'ProgramOutcome', 'DriverStats', 'run_programs', 'gather', 'Trace', 'ask']
 
-# %% ../../nbs/20_sim.core.ipynb #e6f5966d
+# %% ../../nbs/20_sim.core.ipynb #c554c395
 import traceback
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Generator, Hashable, Iterable, Sequence
@@ -17,7 +17,7 @@ log = get_logger(__name__)
 
 Program = Generator[list[Request], list[Result], Any]
 
-# %% ../../nbs/20_sim.core.ipynb #4861bbaf
+# %% ../../nbs/20_sim.core.ipynb #dcbbe1c9
 @dataclass
 class ProgramOutcome:
     "How one program ended: its return value, or the error that stopped it."
@@ -38,7 +38,7 @@ class DriverStats:
     @property
     def calls(self) -> int: return sum(self.batch_sizes)
 
-# %% ../../nbs/20_sim.core.ipynb #058658c0
+# %% ../../nbs/20_sim.core.ipynb #dd53e1bf
 def run_programs(llm: LLM, programs: Iterable[tuple[Hashable, Program]],
                  on_done: Callable[[ProgramOutcome], None] | None = None, max_batch: int | None = None,
                  desc: str = "programs", stats: DriverStats | None = None,
@@ -102,7 +102,7 @@ def run_programs(llm: LLM, programs: Iterable[tuple[Hashable, Program]],
     bar.close()
     return done
 
-# %% ../../nbs/20_sim.core.ipynb #496a22e7
+# %% ../../nbs/20_sim.core.ipynb #114bf281
 def gather(programs: Sequence[Program]):
     "Run sub-programs side by side inside a program (one yield per round holding all their requests); return their values."
     programs = list(programs); values: list[Any] = [None] * len(programs); live: dict[int, list[Request]] = {}
@@ -124,7 +124,7 @@ def gather(programs: Sequence[Program]):
             n = len(live[i]); step(i, results[pos:pos + n]); pos += n
     return values
 
-# %% ../../nbs/20_sim.core.ipynb #8d7fc0c8
+# %% ../../nbs/20_sim.core.ipynb #1e1fabb2
 @dataclass
 class Trace:
     "Every call of one simulation (optionally with prompt and answer) and every failure with its fallback."
@@ -133,6 +133,7 @@ class Trace:
     by_tag: dict = field(default_factory=dict)
     failures: list[dict] = field(default_factory=list)
     log: list[dict] = field(default_factory=list)
+    asks: dict = field(default_factory=dict)   # tag -> [asks that succeeded, asks that failed after every attempt]
 
     def record(self, req: Request, res: Result, attempt: int = 0):
         "Count one attempt of `req`."
@@ -143,15 +144,20 @@ class Trace:
             self.log.append({"tag": t, "attempt": attempt, "ok": res.ok, "question": q, "answer": res.text,
                              **({"error": res.error} if not res.ok else {})})
 
+    def outcome(self, tag: str, ok: bool):
+        "Count how one `ask` (all its attempts) ended."
+        c = self.asks.setdefault(tag or "-", [0, 0]); c[0 if ok else 1] += 1
+
     def fail(self, step: str, error: str | None, fallback: Any = None, **where):
         "Record that `step` failed with `error` and what was used instead."
         self.failures.append({"step": step, "error": (error or "unknown error")[:300], "fallback": fallback, **where})
 
     def to_dict(self) -> dict:
-        return {"calls": self.calls, "by_tag": dict(self.by_tag), "failures": list(self.failures),
+        return {"calls": self.calls, "by_tag": dict(self.by_tag), "asks": {k: list(v) for k, v in self.asks.items()},
+                "failures": list(self.failures),
                 **({"log": list(self.log)} if self.keep_text else {})}
 
-# %% ../../nbs/20_sim.core.ipynb #c9309caf
+# %% ../../nbs/20_sim.core.ipynb #42477332
 def ask(req: Request, retries: int = 0, accept: Callable[[Result], bool] | None = None, trace: Trace | None = None):
     "A sub-program: `req`, asked again (new derived seeds) up to `retries` times while it fails or `accept` rejects it."
     seed = req.params.seed if req.params.seed is not None else 0
@@ -160,6 +166,9 @@ def ask(req: Request, retries: int = 0, accept: Callable[[Result], bool] | None 
         r = req if a == 0 else replace(req, params=req.params.with_seed(derive_seed(seed, 1000 + a)))
         [res] = yield [r]
         if trace is not None: trace.record(r, res, a)
-        if res.ok and (accept is None or accept(res)): return res
+        if res.ok and (accept is None or accept(res)):
+            if trace is not None: trace.outcome(req.tag, True)
+            return res
     if res.ok: res = replace(res, ok=False, error=f"unusable answer after {retries + 1} attempt(s)")
+    if trace is not None: trace.outcome(req.tag, False)
     return res
