@@ -133,7 +133,7 @@ def test_concurrent_processes_share_one_cache(tmp_path):
 
 @pytest.mark.slow
 def test_tiny_model_trains_with_trl(tmp_path):
-    "The tiny folder is what the alignment code fine-tunes: a trl SFT step runs on it and the result reloads."
+    "The tiny folder is what the alignment code fine-tunes: trl SFT and DPO run on it, and the SFT result reloads."
     from datasets import Dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import SFTConfig, SFTTrainer
@@ -149,3 +149,29 @@ def test_tiny_model_trains_with_trl(tmp_path):
     assert tr.state.global_step == 2
     res = load_llm(f"hf:{tmp_path / 'sft'}", cache=False, executor={"progress": False}).generate(scene_requests(2))
     assert all(r.ok for r in res)
+    from trl import DPOConfig, DPOTrainer
+    pairs = Dataset.from_list([{"prompt": [{"role": "user", "content": f"q {i}"}], "chosen": [{"role": "assistant", "content": "good"}],
+                                "rejected": [{"role": "assistant", "content": "bad"}]} for i in range(8)])
+    dargs = DPOConfig(output_dir=str(tmp_path / "d"), max_steps=1, per_device_train_batch_size=4, beta=0.1, max_length=64,
+                      use_cpu=True, report_to="none", save_strategy="no", dataloader_num_workers=0)
+    dpo = DPOTrainer(model=AutoModelForCausalLM.from_pretrained(p), ref_model=None, args=dargs, train_dataset=pairs, processing_class=tok)
+    dpo.train()
+    assert dpo.state.global_step == 1
+
+
+def test_simulator_programs_through_the_tiny_model(tmp_path):
+    "sim.core's driver batches the steps of many programs into one LLM call per round; every step's output validates."
+    from matrix_nb.sim.core import DriverStats, run_programs
+
+    def scene_program(q):
+        [scene] = yield [Request([user(f"Scene for query {q}")], GenParams(temperature=0.7, max_tokens=200, seed=q), schema=Scene)]
+        reactions = yield [Request([user(f"How does {role.name} react?")], GenParams(max_tokens=8, seed=q * 10 + k))
+                           for k, role in enumerate(scene.parsed.roles)]
+        return {"scene": scene.parsed.model_dump(), "reactions": [r.text for r in reactions]}
+
+    llm = load_llm("tiny", cache_dir=tmp_path, executor={"progress": False})
+    st = DriverStats()
+    outs = run_programs(llm, [(q, scene_program(q)) for q in range(6)], stats=st)
+    assert all(o.ok for o in outs.values()), [o.error for o in outs.values() if not o.ok]
+    assert st.batch_sizes[0] == 6 and st.rounds == 2
+    assert all(len(o.value["reactions"]) == len(o.value["scene"]["roles"]) for o in outs.values())

@@ -140,3 +140,17 @@ def test_unknown_model_is_a_one_line_error(server):
     from matrix_nb.core.config import ConfigError
     with pytest.raises(ConfigError, match=r"does not serve model 'nope' \(it serves: tiny\)"):
         load_llm(f"openai:{server.url}#nope", cache=False)
+
+
+def test_api_key_is_never_written(server, tmp_path):
+    "The key comes from the environment and appears in no run directory, cache or output file."
+    from conftest import run_cli
+    secret = "sk-test-" + "9f3c" * 8
+    r = run_cli("llm", "generate", "--model", f"openai:{server.url}#tiny", "--prompt", "hi",
+                "--max-tokens", "8", "--cache-dir", tmp_path / "cache", "--runs", tmp_path / "runs", "--out", tmp_path / "o.jsonl",
+                env={"OPENAI_API_KEY": secret})
+    assert r.returncode == 0, r.stderr
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert len(files) >= 4
+    leaked = [str(p) for p in files if secret.encode() in p.read_bytes()]
+    assert not leaked, leaked

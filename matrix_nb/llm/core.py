@@ -7,7 +7,7 @@ __all__ = ['Msg', 'BACKEND_KINDS', 'system', 'user', 'assistant', 'GenParams', '
            'LLM', 'schema_json', 'schema_digest', 'parse_structured', 'validate_result', 'ScriptedLLM', 'parse_spec',
            'usage']
 
-# %% ../../nbs/10_llm.core.ipynb #4a904b0d
+# %% ../../nbs/10_llm.core.ipynb #ec7d1e98
 import functools
 import hashlib
 import json
@@ -17,14 +17,14 @@ from typing import Any, Callable, Protocol, Sequence, runtime_checkable
 
 from pydantic import BaseModel, ValidationError
 
-# %% ../../nbs/10_llm.core.ipynb #c290b9a7
+# %% ../../nbs/10_llm.core.ipynb #5b55f681
 Msg = dict  # {"role": "system" | "user" | "assistant", "content": str}
 
 def system(content: str) -> Msg: return {"role": "system", "content": content}
 def user(content: str) -> Msg: return {"role": "user", "content": content}
 def assistant(content: str) -> Msg: return {"role": "assistant", "content": content}
 
-# %% ../../nbs/10_llm.core.ipynb #00a749eb
+# %% ../../nbs/10_llm.core.ipynb #3a45a828
 @dataclass(frozen=True)
 class GenParams:
     "Sampling parameters of one request."
@@ -37,13 +37,13 @@ class GenParams:
 
     def with_seed(self, seed: int | None) -> "GenParams": return replace(self, seed=seed)
 
-# %% ../../nbs/10_llm.core.ipynb #c2bfbbd1
+# %% ../../nbs/10_llm.core.ipynb #9097957f
 def derive_seed(seed: int, k: int) -> int:
     "The `k`-th seed derived from `seed` (`k = 0` gives `seed`); deterministic, in [0, 2**31)."
     if k == 0: return seed
     return int(hashlib.sha256(f"{seed}:{k}".encode()).hexdigest()[:8], 16) & 0x7FFFFFFF
 
-# %% ../../nbs/10_llm.core.ipynb #1ae1378b
+# %% ../../nbs/10_llm.core.ipynb #b70c8b5b
 @dataclass
 class Request:
     "One chat request: messages, sampling parameters and an optional pydantic output schema."
@@ -84,14 +84,14 @@ def failure(error: str, **kw) -> Result:
     "A typed failure record (never `None`)."
     return Result(ok=False, error=error, **kw)
 
-# %% ../../nbs/10_llm.core.ipynb #a21fdfee
+# %% ../../nbs/10_llm.core.ipynb #af3059e0
 @runtime_checkable
 class LLM(Protocol):
     "Anything that turns a batch of requests into a batch of results."
     fingerprint: str   # identifies the model (path + weights hash or revision) for caching and provenance
     def generate(self, requests: Sequence[Request]) -> list[Result]: ...
 
-# %% ../../nbs/10_llm.core.ipynb #e28d16b3
+# %% ../../nbs/10_llm.core.ipynb #4cc3d317
 @functools.lru_cache(maxsize=None)
 def schema_json(schema: type[BaseModel]) -> dict:
     "The JSON schema of pydantic model `schema` (computed once per class; treat it as read-only)."
@@ -116,7 +116,7 @@ def parse_structured(text: str, schema: type[BaseModel], finish_reason: str | No
         err = e.errors()[0]
         return None, f"schema: {'.'.join(map(str, err['loc'])) or '(root)'}: {err['msg']}"
 
-# %% ../../nbs/10_llm.core.ipynb #1ffc6021
+# %% ../../nbs/10_llm.core.ipynb #6e110bf9
 def validate_result(res: Result, schema: type[BaseModel] | None) -> Result:
     "Parse and validate every sample of `res` against `schema` in place; `ok` only when all samples are valid."
     if schema is None or not res.ok: return res
@@ -129,7 +129,7 @@ def validate_result(res: Result, schema: type[BaseModel] | None) -> Result:
         res.ok, res.error = False, e if len(texts) == 1 else f"sample {i}: {e} ({len(bad)}/{len(texts)} samples invalid)"
     return res
 
-# %% ../../nbs/10_llm.core.ipynb #a922db10
+# %% ../../nbs/10_llm.core.ipynb #6c9bee6c
 class ScriptedLLM:
     "A deterministic fake LLM: `responder(request) -> str` (or a list of n strings)."
     def __init__(self, responder: Callable[[Request], str | list[str]], fingerprint: str = "scripted"):
@@ -148,7 +148,7 @@ class ScriptedLLM:
             out.append(validate_result(res, r.schema))
         return out
 
-# %% ../../nbs/10_llm.core.ipynb #1e95b7d9
+# %% ../../nbs/10_llm.core.ipynb #af45aba2
 BACKEND_KINDS = ("tiny", "hf", "vllm", "openai")
 
 def parse_spec(spec: str) -> tuple[str, str]:
@@ -164,7 +164,7 @@ def parse_spec(spec: str) -> tuple[str, str]:
     if kind == "openai" and "#" not in arg: raise ValueError(f"bad LLM spec {spec!r}: expected openai:URL#MODEL")
     return kind, arg
 
-# %% ../../nbs/10_llm.core.ipynb #78f8fe2f
+# %% ../../nbs/10_llm.core.ipynb #2f9fc696
 def usage(results: Sequence[Result]) -> dict:
     "Totals over `results`: calls, failures, retries, cache hits, prompt and completion tokens."
     return {"calls": len(results), "failed": sum(not r.ok for r in results), "retries": sum(r.retries for r in results),

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['BACKENDS', 'load_llm']
 
-# %% ../../nbs/17_llm.load.ipynb #a542581b
+# %% ../../nbs/17_llm.load.ipynb #719d614d
 from pathlib import Path
 
 from ..core.cache import Cache
@@ -14,7 +14,7 @@ from .core import parse_spec
 from .executor import Executor, ExecutorConfig
 from .tiny import cache_root
 
-# %% ../../nbs/17_llm.load.ipynb #60c926fb
+# %% ../../nbs/17_llm.load.ipynb #47ea9100
 def _tiny(arg: str, options: dict):
     from matrix_nb.llm.hf import HFBackend, HFConfig
     from matrix_nb.llm.tiny import tiny_model_path
@@ -34,7 +34,7 @@ def _openai(arg: str, options: dict):
 
 BACKENDS = {"tiny": _tiny, "hf": _hf, "vllm": _vllm, "openai": _openai}
 
-# %% ../../nbs/17_llm.load.ipynb #ffac6fbc
+# %% ../../nbs/17_llm.load.ipynb #c1b8f1e9
 def load_llm(spec: str, cache_dir: str | Path | None = None, cache: bool = True, run=None,
              executor: ExecutorConfig | dict | None = None, **options) -> Executor:
     "The LLM named by `spec`: a backend wrapped in a caching, validating, batching `Executor`."

@@ -6,7 +6,7 @@
 __all__ = ['log', 'RETRY_STATUS', 'parse_openai_arg', 'OpenAIConfig', 'check_server', 'request_body', 'backoff', 'run_sync',
            'OpenAIBackend', 'classify']
 
-# %% ../../nbs/15_llm.openai.ipynb #912aca70
+# %% ../../nbs/15_llm.openai.ipynb #995e0b2c
 import asyncio
 import json
 import os
@@ -24,7 +24,7 @@ from .core import Request, Result, failure, schema_json, validate_result
 
 log = get_logger(__name__)
 
-# %% ../../nbs/15_llm.openai.ipynb #52d7c9de
+# %% ../../nbs/15_llm.openai.ipynb #963ac5ae
 def parse_openai_arg(arg: str) -> tuple[list[str], str]:
     "`URL1,URL2#MODEL` -> `([URL1, URL2], MODEL)`; `ConfigError` naming the spec when malformed."
     urls, _, model = arg.rpartition("#")
@@ -44,9 +44,10 @@ class OpenAIConfig:
     backoff_max_s: float = param(30.0, "longest backoff")
     api_key_env: str = param("OPENAI_API_KEY", "environment variable holding the API key (local servers need none)")
     check: bool = param(True, "check at load time that every server answers and serves the model")
+    strict_schema: bool = param(True, "send schemas with strict=true (hosted APIs then require every field)")
     max_batch: int = param(1024, "requests per executor chunk (cached as each chunk finishes)")
 
-# %% ../../nbs/15_llm.openai.ipynb #8fff676d
+# %% ../../nbs/15_llm.openai.ipynb #96a57c92
 def check_server(url: str, model: str, api_key: str | None, timeout: float = 10.0):
     "Raise `ConfigError` unless `url` answers `GET /models` and lists `model`."
     req = urllib.request.Request(f"{url}/models", headers={"Authorization": f"Bearer {api_key}"} if api_key else {})
@@ -61,10 +62,10 @@ def check_server(url: str, model: str, api_key: str | None, timeout: float = 10.
     if served and model not in served:
         raise ConfigError(f"openai server {url} does not serve model {model!r} (it serves: {', '.join(map(str, served[:10]))})")
 
-# %% ../../nbs/15_llm.openai.ipynb #282d19a6
+# %% ../../nbs/15_llm.openai.ipynb #ba094dbc
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 
-def request_body(model: str, req: Request) -> dict:
+def request_body(model: str, req: Request, strict: bool = True) -> dict:
     "The chat-completion keyword arguments of `req`."
     p = req.params
     kw = dict(model=model, messages=req.messages, temperature=p.temperature, top_p=p.top_p, max_tokens=p.max_tokens, n=p.n)
@@ -72,14 +73,14 @@ def request_body(model: str, req: Request) -> dict:
     if p.seed is not None: kw["seed"] = p.seed
     if req.schema is not None:
         kw["response_format"] = {"type": "json_schema",
-                                 "json_schema": {"name": req.schema.__name__, "schema": schema_json(req.schema), "strict": True}}
+                                 "json_schema": {"name": req.schema.__name__, "schema": schema_json(req.schema), "strict": strict}}
     return kw
 
 def backoff(attempt: int, base: float, cap: float, rng: random.Random) -> float:
     "Full-jitter exponential backoff before retry `attempt` (1, 2, ...)."
     return rng.uniform(0, min(cap, base * 2 ** (attempt - 1)))
 
-# %% ../../nbs/15_llm.openai.ipynb #024d90e4
+# %% ../../nbs/15_llm.openai.ipynb #cbdd65b1
 def run_sync(coro):
     "Run coroutine `coro` to completion from synchronous code, even inside a running event loop."
     try: asyncio.get_running_loop()
@@ -106,11 +107,11 @@ class OpenAIBackend:
         "One `Result` per request, in order."
         return run_sync(self._agenerate(list(requests))) if requests else []
 
-# %% ../../nbs/15_llm.openai.ipynb #6a6a2cd6
+# %% ../../nbs/15_llm.openai.ipynb #058f0211
 async def _one(self: OpenAIBackend, client, url: str, req: Request) -> Result:
     "One chat completion from server `url`, as a validated `Result` (exceptions propagate)."
     t0 = time.perf_counter()
-    resp = await client.chat.completions.create(**request_body(self.model, req))
+    resp = await client.chat.completions.create(**request_body(self.model, req, self.config.strict_schema))
     texts = [c.message.content or "" for c in resp.choices]
     fins = [c.finish_reason for c in resp.choices]
     u = resp.usage
@@ -135,7 +136,7 @@ def classify(e: Exception) -> tuple[str, float | None, str]:
 
 OpenAIBackend._one = _one
 
-# %% ../../nbs/15_llm.openai.ipynb #7a735043
+# %% ../../nbs/15_llm.openai.ipynb #47bc7e8f
 async def _agenerate(self: OpenAIBackend, requests: list[Request]) -> list[Result]:
     from openai import AsyncOpenAI, AuthenticationError, PermissionDeniedError
     c, loop = self.config, asyncio.get_running_loop()
