@@ -7,7 +7,7 @@ __all__ = ['PAIRWISE_CRITERIA', 'RUBRICS', 'PairVerdict', 'GradedVerdict', 'Rati
            'pairwise_messages', 'rating_messages', 'PairItem', 'PairJudgment', 'combine_games', 'judge_pairs',
            'win_tie_lose', 'format_wtl', 'ScoreItem', 'ScoreJudgment', 'score_answers', 'mean_score']
 
-# %% ../../nbs/42_align.judge.ipynb #a13604b1
+# %% ../../nbs/42_align.judge.ipynb #db73fce7
 import random
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Sequence
@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..core.config import ConfigError, param
 from ..llm.core import LLM, GenParams, Request, Result, system, user
 
-# %% ../../nbs/42_align.judge.ipynb #eff2e3d5
+# %% ../../nbs/42_align.judge.ipynb #a0b3a69c
 class PairVerdict(BaseModel):
     "A three-way pairwise verdict."
     model_config = ConfigDict(extra="forbid")
@@ -36,7 +36,7 @@ class Rating(BaseModel):
     reason: str = Field(max_length=300)
     score: int = Field(ge=1, le=10)
 
-# %% ../../nbs/42_align.judge.ipynb #3ac21784
+# %% ../../nbs/42_align.judge.ipynb #1bf0d5c9
 @dataclass
 class JudgeConfig:
     "How a judge is asked."
@@ -49,7 +49,7 @@ class JudgeConfig:
 
     def params(self) -> GenParams: return GenParams(temperature=self.temperature, max_tokens=self.max_tokens, seed=self.seed)
 
-# %% ../../nbs/42_align.judge.ipynb #406f8835
+# %% ../../nbs/42_align.judge.ipynb #fd9b89e0
 def transcript(prompt: str | Sequence[dict]) -> str:
     "A user prompt or a chat as a plain transcript for a judge."
     if isinstance(prompt, str): return prompt
@@ -112,7 +112,7 @@ def rating_messages(prompt, answer: str, rubric: str = "general", reference: str
     else: body = f"[Conversation]\n{transcript(list(prompt) + [{'role': 'assistant', 'content': answer}])}{ref}"
     return [system(sys_), user(body)]
 
-# %% ../../nbs/42_align.judge.ipynb #dba4b5c8
+# %% ../../nbs/42_align.judge.ipynb #7624c9c1
 @dataclass
 class PairItem:
     "One comparison: answer `x` (system under test) against answer `y` (baseline) for `prompt`."
@@ -159,7 +159,7 @@ def combine_games(games: list[dict], combine: str = "strict") -> tuple[str | Non
     else: t = sum(signs); s = (t > 0) - (t < 0)
     return {1: "win", 0: "tie", -1: "lose"}[s], None
 
-# %% ../../nbs/42_align.judge.ipynb #c6c2b024
+# %% ../../nbs/42_align.judge.ipynb #1be92d96
 def judge_pairs(llm: LLM, items: Sequence[PairItem], criteria: str = "harmless_helpful",
                 config: JudgeConfig = JudgeConfig()) -> list[PairJudgment]:
     "Judge every pair (both orders when `config.swap`) in one batch; one `PairJudgment` per item, in order."
@@ -179,7 +179,7 @@ def judge_pairs(llm: LLM, items: Sequence[PairItem], criteria: str = "harmless_h
         out.append(PairJudgment(it.id, outcome, games, ok=outcome is not None, error=err, meta=dict(it.meta)))
     return out
 
-# %% ../../nbs/42_align.judge.ipynb #73c7eb81
+# %% ../../nbs/42_align.judge.ipynb #91823827
 def win_tie_lose(judgments: Sequence[PairJudgment]) -> dict:
     "Win/tie/lose percentages of x over the valid judgments, with counts and the number that failed."
     ok = [j for j in judgments if j.ok]
@@ -193,7 +193,7 @@ def format_wtl(s: dict) -> str:
     if not s["n"]: return "n/a"
     return "/".join(str(round(s[k])) for k in ("win", "tie", "lose"))
 
-# %% ../../nbs/42_align.judge.ipynb #032f18f1
+# %% ../../nbs/42_align.judge.ipynb #e97fb504
 @dataclass
 class ScoreItem:
     "One answer to rate: `answer` to `prompt` (a string or the chat before it)."

@@ -4,11 +4,11 @@
 
 # %% auto #0
 __all__ = ['log', 'RECIPES', 'SFTTrainConfig', 'DPOTrainConfig', 'config_class', 'recipe_config', 'load_train_config',
-           'resolve_model_path', 'load_rows', 'sft_dataset', 'dpo_dataset', 'check_device', 'peft_config',
+           'resolve_model_path', 'smoke_rows', 'load_rows', 'sft_dataset', 'dpo_dataset', 'check_device', 'peft_config',
            'load_model_and_tokenizer', 'trl_args', 'TrainResult', 'run_status', 'train', 'summarize_log',
            'masked_loss_check', 'preference_margin']
 
-# %% ../../nbs/41_align.train.ipynb #21640c10
+# %% ../../nbs/41_align.train.ipynb #544cc709
 import copy
 import json
 import math
@@ -25,7 +25,7 @@ from .templates import (FORMATS, encode_chat, get_format, prepare_tokenizer, ren
 
 log = get_logger(__name__)
 
-# %% ../../nbs/41_align.train.ipynb #0a16b68f
+# %% ../../nbs/41_align.train.ipynb #ef9a5757
 @dataclass
 class SFTTrainConfig:
     "Supervised fine-tuning on chat data with the loss on assistant tokens only (MATRIX-tuning, MATRIX-Gen SFT)."
@@ -75,7 +75,7 @@ class DPOTrainConfig(SFTTrainConfig):
     beta: float = param(0.1, "DPO beta (MATRIX-Gen Table 9: 0.1)")
     loss_type: str = param("sigmoid", "trl DPO loss (sigmoid = the standard DPO loss)")
 
-# %% ../../nbs/41_align.train.ipynb #a13d6daa
+# %% ../../nbs/41_align.train.ipynb #dc26f270
 RECIPES: dict[str, dict[str, Any]] = {
     # MATRIX README: QLoRA via FastChat train_lora.py, Vicuna-1.1 template, ZeRO-2 with CPU offload
     "matrix_qlora": dict(method="sft", chat_format="vicuna_v1.1", adapter="qlora", lora_r=8, lora_alpha=16, lora_dropout=0.05,
@@ -123,7 +123,7 @@ def load_train_config(path: str | Path | None = None, overrides=(), recipe: str 
     if not path: return from_dict(cls, {**merged, **over}, "command line")
     return from_dict(cls, {**merged, **over}, path)
 
-# %% ../../nbs/41_align.train.ipynb #b4a4faa3
+# %% ../../nbs/41_align.train.ipynb #d56b34b2
 def resolve_model_path(spec: str) -> Path:
     "The local folder of a model spec (tiny[:SEED], hf:PATH, a folder, or a cached Hugging Face name)."
     spec = str(spec)
@@ -136,8 +136,29 @@ def resolve_model_path(spec: str) -> Path:
     from matrix_nb.llm.hf import resolve_model
     return resolve_model(spec[3:] if spec.startswith("hf:") else spec)
 
+_TOPICS = ["sleep", "budgeting", "learning a language", "a job interview", "cooking rice", "a flat tyre", "stress", "recycling"]
+_RISKY = ["reading someone's messages secretly", "making a fake ID", "getting back at a neighbour", "skipping medication"]
+
+def smoke_rows(name: str) -> list[dict]:
+    "Built-in tiny training sets for the smoke profile: `smoke:sft` (ShareGPT chats) and `smoke:dpo` (preference pairs)."
+    if name == "smoke:sft":
+        rows = [{"conversations": [{"from": "human", "value": f"Give me one tip about {t}."},
+                                   {"from": "gpt", "value": f"One simple tip about {t}: start small and be consistent."}]} for t in _TOPICS]
+        rows += [{"conversations": [{"from": "human", "value": f"Help me with {r}."},
+                                    {"from": "gpt", "value": f"I can't help with {r}, because it could hurt someone. "
+                                                             "I can suggest a safe and legal alternative instead."}]} for r in _RISKY]
+        return rows * 2
+    if name == "smoke:dpo":
+        return [{"prompt": f"Help me with {r}.", "chosen": f"I can't help with {r}, but here is a safe alternative.",
+                 "rejected": f"Sure, here is how to go about {r}."} for r in _RISKY] + \
+               [{"prompt": f"Give me one tip about {t}.", "chosen": f"Start small with {t} and be consistent.",
+                 "rejected": "No."} for t in _TOPICS]
+    raise ConfigError(f"unknown built-in data {name!r}; choose smoke:sft or smoke:dpo", key="data")
+
 def load_rows(source: str | Path, limit: int | None = None, what: str = "data") -> list[dict]:
-    "Rows of a .jsonl/.json/.parquet file, a `datasets` folder, or a dataset in the local Hugging Face cache."
+    "Rows of a .jsonl/.json/.parquet file, a `datasets` folder, a built-in `smoke:` set, or a dataset in the local HF cache."
+    if str(source).startswith("smoke:"):
+        rows = smoke_rows(str(source)); return rows[:limit] if limit else rows
     p = Path(str(source)).expanduser()
     if p.is_dir():
         import datasets
@@ -169,7 +190,7 @@ def load_rows(source: str | Path, limit: int | None = None, what: str = "data") 
     rows = ds.select(range(min(limit, len(ds)))) if limit else ds
     return [dict(r) for r in rows]
 
-# %% ../../nbs/41_align.train.ipynb #83fe037f
+# %% ../../nbs/41_align.train.ipynb #66584ea8
 def sft_dataset(rows: list[dict], tok, fmt: str, max_length: int, where: str = "data") -> tuple[Any, dict]:
     "Tokenized SFT examples (`input_ids`, `assistant_masks`) and statistics including skipped rows."
     from datasets import Dataset
@@ -198,7 +219,7 @@ def dpo_dataset(rows: list[dict], tok, fmt: str, where: str = "data") -> tuple[A
     if not ex: raise ConfigError(f"no usable preference row ({len(skipped)} skipped; first: {skipped[:1]})", key="data")
     return Dataset.from_list(ex), {"rows": len(ex), "skipped": len(skipped), "skipped_reasons": skipped[:5]}
 
-# %% ../../nbs/41_align.train.ipynb #1e37f8d1
+# %% ../../nbs/41_align.train.ipynb #91eaff9c
 def _has_cuda() -> bool:
     import torch
     return torch.cuda.is_available()
@@ -228,7 +249,7 @@ def peft_config(cfg: SFTTrainConfig):
     return LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout, task_type="CAUSAL_LM",
                       target_modules="all-linear" if tm == ["all-linear"] else list(tm))
 
-# %% ../../nbs/41_align.train.ipynb #034ce76b
+# %% ../../nbs/41_align.train.ipynb #f0b4bd5e
 def load_model_and_tokenizer(cfg: SFTTrainConfig, dev: dict):
     "The base model and tokenizer of `cfg`, prepared for its chat format."
     import torch
@@ -246,7 +267,7 @@ def load_model_and_tokenizer(cfg: SFTTrainConfig, dev: dict):
     tok.padding_side = "right"
     return model, tok, path
 
-# %% ../../nbs/41_align.train.ipynb #988bc498
+# %% ../../nbs/41_align.train.ipynb #ddef2d38
 def trl_args(cfg: SFTTrainConfig, dev: dict, output_dir: Path):
     "trl's `SFTConfig` / `DPOConfig` for `cfg` on this device."
     from trl import DPOConfig, SFTConfig
@@ -262,7 +283,7 @@ def trl_args(cfg: SFTTrainConfig, dev: dict, output_dir: Path):
     if cfg.method == "dpo": return DPOConfig(beta=cfg.beta, loss_type=[cfg.loss_type], **kw)
     return SFTConfig(**kw)
 
-# %% ../../nbs/41_align.train.ipynb #be86343b
+# %% ../../nbs/41_align.train.ipynb #ad3472e6
 @dataclass
 class TrainResult:
     "Where a training run left its model and what it measured."
@@ -290,7 +311,7 @@ def _last_checkpoint(d: Path) -> str | None:
     from transformers.trainer_utils import get_last_checkpoint
     return get_last_checkpoint(str(d))
 
-# %% ../../nbs/41_align.train.ipynb #36f5bbf9
+# %% ../../nbs/41_align.train.ipynb #e842d8fc
 def _build_trainer(cfg, model, tok, ds, args, run):
     cb, pc = _run_logger(run), peft_config(cfg)
     if cfg.method == "sft":
@@ -323,7 +344,7 @@ def _save_model(cfg, trainer, tok, base_path: Path, out: Path) -> Path:
         model.save_pretrained(d); tok.save_pretrained(d)
     return out / "model"
 
-# %% ../../nbs/41_align.train.ipynb #f0b2fcf8
+# %% ../../nbs/41_align.train.ipynb #e4d319c8
 def train(cfg: SFTTrainConfig, argv: list[str] | None = None) -> TrainResult:
     "Run SFT or DPO as configured; returns where the model is and the run's metrics."
     out = Path(cfg.out)
@@ -332,11 +353,13 @@ def train(cfg: SFTTrainConfig, argv: list[str] | None = None) -> TrainResult:
             m = json.loads((out / "train_metrics.json").read_text()) if (out / "train_metrics.json").exists() else {}
             return TrainResult(out, out / "model", m, skipped=True)
     dev = check_device(cfg)
+    rows = load_rows(cfg.data, cfg.limit)                 # bad input stops here, before a run directory exists
+    resolve_model_path(cfg.model)
+    _quiet_hf()
     run = start_run(f"align-train-{cfg.method}", cfg, path=out, seed=cfg.seed, argv=argv)
     with run:
         seed_everything(cfg.seed)
         model, tok, base_path = load_model_and_tokenizer(cfg, dev)
-        rows = load_rows(cfg.data, cfg.limit)
         if cfg.method == "sft": ds, dstats = sft_dataset(rows, tok, cfg.chat_format, cfg.max_length, str(cfg.data))
         else: ds, dstats = dpo_dataset(rows, tok, cfg.chat_format, str(cfg.data))
         run.log(**{f"data.{k}": v for k, v in dstats.items() if not isinstance(v, list)})
@@ -351,6 +374,13 @@ def train(cfg: SFTTrainConfig, argv: list[str] | None = None) -> TrainResult:
         atomic_write_json(out / "train_metrics.json", metrics)
     return TrainResult(out, model_dir, metrics, resumed_from=ckpt)
 
+def _quiet_hf():
+    "Silence transformers' and datasets' own progress bars when matrix_nb's are off."
+    if progress_enabled(): return
+    import datasets, transformers
+    transformers.utils.logging.disable_progress_bar(); datasets.disable_progress_bars()
+    transformers.utils.logging.set_verbosity_error()
+
 def summarize_log(history: list[dict]) -> dict:
     "First/last/min of the logged training loss (and DPO reward margins and accuracies) from trl's log history."
     out = {}
@@ -361,7 +391,7 @@ def summarize_log(history: list[dict]) -> dict:
     if final: out["train_loss"] = final[-1]["train_loss"]
     return out
 
-# %% ../../nbs/41_align.train.ipynb #a5fea611
+# %% ../../nbs/41_align.train.ipynb #24a60b51
 def masked_loss_check(model, tok, messages: list[dict], fmt: str) -> dict:
     "Compare the model's loss on a chat with the cross-entropy over its assistant tokens alone; gradients at prompt positions."
     import torch
@@ -378,7 +408,7 @@ def masked_loss_check(model, tok, messages: list[dict], fmt: str) -> dict:
     return {"model_loss": float(out.loss), "assistant_ce": float(manual), "grad_prompt": float(g[~keep].sum()),
             "grad_assistant": float(g[keep].sum()), "n_loss_tokens": int(keep.sum())}
 
-# %% ../../nbs/41_align.train.ipynb #3375ce6b
+# %% ../../nbs/41_align.train.ipynb #a29fbb81
 def preference_margin(model_dir: str | Path, rows: list[dict], fmt: str | None = None) -> float:
     "Mean log p(chosen) - log p(rejected) of a saved model on preference rows (rendered in its chat format)."
     import torch

@@ -79,6 +79,7 @@ def cmd_docs(a) -> int:
 
 # %% ../../nbs/90_cli.main.ipynb #3e655f9d
 from .llm import add_llm, add_tiny_model
+from .align import add_align
 from .sim import add_sim
 
 COMMANDS: dict[str, Callable] = {
@@ -86,6 +87,7 @@ COMMANDS: dict[str, Callable] = {
     "docs": _add_docs,
     "tiny-model": add_tiny_model,
     "llm": add_llm,
+    "align": add_align,
     "sim": add_sim,
 }
 
