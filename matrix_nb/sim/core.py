@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['log', 'Program', 'ProgramOutcome', 'DriverStats', 'run_programs', 'gather', 'Trace', 'ask']
 
-# %% ../../nbs/20_sim.core.ipynb #c554c395
+# %% ../../nbs/20_sim.core.ipynb #3ec2726a
 import traceback
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Generator, Hashable, Iterable, Sequence
@@ -17,7 +17,7 @@ log = get_logger(__name__)
 
 Program = Generator[list[Request], list[Result], Any]
 
-# %% ../../nbs/20_sim.core.ipynb #dcbbe1c9
+# %% ../../nbs/20_sim.core.ipynb #0fd30c4c
 @dataclass
 class ProgramOutcome:
     "How one program ended: its return value, or the error that stopped it."
@@ -38,7 +38,21 @@ class DriverStats:
     @property
     def calls(self) -> int: return sum(self.batch_sizes)
 
-# %% ../../nbs/20_sim.core.ipynb #dd53e1bf
+# %% ../../nbs/20_sim.core.ipynb #1a4b21e7
+def _shape(r: Request) -> tuple:
+    return (r.params.max_tokens, r.schema is None, r.tag, sum(len(m["content"]) for m in r.messages))
+
+def _generate_sorted(llm: LLM, batch: list[Request], max_batch: int | None = None) -> list[Result]:
+    "Results of `batch` (in its order), generated in chunks of `max_batch` after sorting by shape."
+    idx = sorted(range(len(batch)), key=lambda i: _shape(batch[i]))
+    ordered, step, out = [batch[i] for i in idx], max_batch or len(batch) or 1, []
+    for i in range(0, len(ordered), step): out += llm.generate(ordered[i:i + step])
+    if len(out) != len(batch): raise RuntimeError(f"backend returned {len(out)} results for {len(batch)} requests")
+    results: list = [None] * len(batch)
+    for j, i in enumerate(idx): results[i] = out[j]
+    return results
+
+# %% ../../nbs/20_sim.core.ipynb #f863c9d2
 def run_programs(llm: LLM, programs: Iterable[tuple[Hashable, Program]],
                  on_done: Callable[[ProgramOutcome], None] | None = None, max_batch: int | None = None,
                  desc: str = "programs", stats: DriverStats | None = None,
@@ -87,10 +101,7 @@ def run_programs(llm: LLM, programs: Iterable[tuple[Hashable, Program]],
     while live:
         order = list(live)
         batch = [r for k in order for r in live[k][1]]
-        step = max_batch or len(batch)
-        results: list[Result] = []
-        for i in range(0, len(batch), step): results += llm.generate(batch[i:i + step])
-        if len(results) != len(batch): raise RuntimeError(f"backend returned {len(results)} results for {len(batch)} requests")
+        results = _generate_sorted(llm, batch, max_batch)
         stats.rounds += 1; stats.batch_sizes.append(len(batch))
         pos = 0
         for k in order:
@@ -102,7 +113,7 @@ def run_programs(llm: LLM, programs: Iterable[tuple[Hashable, Program]],
     bar.close()
     return done
 
-# %% ../../nbs/20_sim.core.ipynb #114bf281
+# %% ../../nbs/20_sim.core.ipynb #edf2324f
 def gather(programs: Sequence[Program]):
     "Run sub-programs side by side inside a program (one yield per round holding all their requests); return their values."
     programs = list(programs); values: list[Any] = [None] * len(programs); live: dict[int, list[Request]] = {}
@@ -124,7 +135,7 @@ def gather(programs: Sequence[Program]):
             n = len(live[i]); step(i, results[pos:pos + n]); pos += n
     return values
 
-# %% ../../nbs/20_sim.core.ipynb #1e1fabb2
+# %% ../../nbs/20_sim.core.ipynb #6f0fd0db
 @dataclass
 class Trace:
     "Every call of one simulation (optionally with prompt and answer) and every failure with its fallback."
@@ -157,7 +168,7 @@ class Trace:
                 "failures": list(self.failures),
                 **({"log": list(self.log)} if self.keep_text else {})}
 
-# %% ../../nbs/20_sim.core.ipynb #42477332
+# %% ../../nbs/20_sim.core.ipynb #8e701133
 def ask(req: Request, retries: int = 0, accept: Callable[[Result], bool] | None = None, trace: Trace | None = None):
     "A sub-program: `req`, asked again (new derived seeds) up to `retries` times while it fails or `accept` rejects it."
     seed = req.params.seed if req.params.seed is not None else 0

@@ -7,7 +7,7 @@ __all__ = ['ROLE_CHARS', 'SCENE_PERSONA', 'DEFAULT_STAKEHOLDERS', 'MatrixConfig'
            'a0_messages', 'a1_messages', 'a2_messages', 'a3_messages', 'a4_messages', 'a5_messages', 'a6_messages',
            'a7_messages', 'build_scene']
 
-# %% ../../nbs/22_sim.scene.ipynb #92ec1e9d
+# %% ../../nbs/22_sim.scene.ipynb #fff123fc
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Literal
@@ -17,7 +17,7 @@ from ..llm.core import GenParams, Msg, Request, system, user
 from .agents import (CallBudget, ModulatorConfig, Seeder, clip, list_schema, normalize_name, text_schema)
 from .core import Trace, ask, gather
 
-# %% ../../nbs/22_sim.scene.ipynb #14273a69
+# %% ../../nbs/22_sim.scene.ipynb #84f601b2
 @dataclass
 class MatrixConfig:
     "Settings of the MATRIX social scene simulator (defaults: the released code, matrix.md §2-§4)."
@@ -63,7 +63,7 @@ class MatrixConfig:
         return ModulatorConfig(self.max_batch_summaries, self.pairs_per_summary, self.memory_items,
                                memory_chars=self.context_chars, retries=self.retries)
 
-# %% ../../nbs/22_sim.scene.ipynb #c42b562b
+# %% ../../nbs/22_sim.scene.ipynb #638d9264
 @dataclass
 class Scene:
     "The scene built by A0-A7 for one query."
@@ -80,7 +80,7 @@ class Scene:
 
     def to_dict(self) -> dict: return asdict(self)
 
-# %% ../../nbs/22_sim.scene.ipynb #69a580a9
+# %% ../../nbs/22_sim.scene.ipynb #baf97804
 ROLE_CHARS = 60
 
 _NUMBERING = re.compile(r"^(?:\d+|[a-z])[.)]\s+", re.I)
@@ -104,7 +104,7 @@ def pick_roles(candidates, n: int, exclude=(), have=()) -> list[str]:
         if len(out) >= n: break
     return out
 
-# %% ../../nbs/22_sim.scene.ipynb #31fdd6bf
+# %% ../../nbs/22_sim.scene.ipynb #7f4b6f19
 SCENE_PERSONA = ("You imagine realistic social situations in detail: who the people are, what they want, and how their "
                  "actions affect others and society.")
 
@@ -147,7 +147,7 @@ def a7_messages(future: str, ego: str, k: int, n: int) -> list[Msg]:
         f"Predicted course of events: {clip(future, n)}\n\nSplit what the {ego} does into exactly {k} successive "
         f"actions, each one short sentence in the third person starting with what the {ego} does.")]
 
-# %% ../../nbs/22_sim.scene.ipynb #c81a4139
+# %% ../../nbs/22_sim.scene.ipynb #d68b838b
 DEFAULT_STAKEHOLDERS = ("frontline worker", "manager", "government official", "civilian", "neighbour", "family member",
                         "journalist", "police officer", "teacher", "shop owner", "doctor", "lawyer")
 
@@ -160,7 +160,7 @@ def build_scene(query: str, cfg: MatrixConfig, seeder: Seeder, trace: Trace, r0:
     sc = Scene(query)
     def step(tag, messages, schema=None):
         return ask(_req(b, seeder, tag, messages, schema), R, trace=trace)
-    item = lambda tag, k: min(ROLE_CHARS, b.chars(tag, 0.8 / max(1, k)))
+    item = lambda tag, k: min(ROLE_CHARS, b.chars(tag, 0.8 / max(1, k), floor=3))
     # round 1: A0, A1, A6
     a0 = step("A0_answer", a0_messages(query)) if r0 is None else None
     r_a0, r_a1, r_a6 = yield from gather([a0 or _const(None),
