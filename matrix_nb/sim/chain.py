@@ -6,10 +6,10 @@
 __all__ = ['log', 'BENCHMARKS_A', 'BENCH_TITLES', 'PAPER_TABLE_A', 'PAPER_TABLE_B', 'PAPER_TABLE_C', 'PAPER_ABLATION_AGENTS',
            'PAPER_ABLATION_INTERACTIONS', 'PAPER_MODEL_SIZE', 'NOT_BUILT', 'ChainConfig', 'load_chain', 'chain_for',
            'resolve_spec', 'slug', 'get_llm', 'sft_data', 'tuned_model', 'eval_config', 'benchmark_chats',
-           'matrix_inference', 'evaluate_chain', 'wtl_cell', 'win_rate', 'wtl_rows', 'table_a', 'table_b', 'table_c',
-           'ablation', 'model_size', 'example_simulation']
+           'matrix_inference', 'evaluate_chain', 'wtl_cell', 'win_rate', 'not_run_notes', 'wtl_rows', 'table_a',
+           'table_b', 'table_c', 'ablation', 'model_size', 'example_simulation']
 
-# %% ../../nbs/28_sim.chain.ipynb #13bd6a2b
+# %% ../../nbs/28_sim.chain.ipynb #ab09a8cc
 import json
 import re
 from dataclasses import dataclass, field
@@ -23,7 +23,7 @@ from ..core.store import RecordStore
 
 log = get_logger(__name__)
 
-# %% ../../nbs/28_sim.chain.ipynb #e6f326ba
+# %% ../../nbs/28_sim.chain.ipynb #d4c48755
 BENCHMARKS_A = ("hh", "saferlhf", "advbench", "harmfulqa")
 BENCH_TITLES = {"hh": "HH", "saferlhf": "Safe-RLHF", "advbench": "AdvBench", "harmfulqa": "HarmfulQA"}
 
@@ -60,7 +60,7 @@ NOT_BUILT = {
     "critique_revise (H)": "the paper's CR variants are tuned models; here critique-revise runs at inference time (one row)",
 }
 
-# %% ../../nbs/28_sim.chain.ipynb #fd409c0d
+# %% ../../nbs/28_sim.chain.ipynb #7766cafd
 @dataclass
 class ChainConfig:
     "The models, data and sizes of one profile of MATRIX's experiments."
@@ -109,7 +109,7 @@ def load_chain(path: str | Path, overrides=(), work_dir: str | Path | None = Non
         if not Path(getattr(cc, k)).is_file(): raise ConfigError("file not found", path, f"{k}: {getattr(cc, k)}")
     return cc
 
-# %% ../../nbs/28_sim.chain.ipynb #e20f4a51
+# %% ../../nbs/28_sim.chain.ipynb #c6d69c93
 def chain_for(profile: str, run_dir: str | Path | None = None, config: str | Path | None = None) -> ChainConfig:
     "The chain of `profile` (smoke | paper) for a repro notebook."
     import tempfile
@@ -122,7 +122,7 @@ def chain_for(profile: str, run_dir: str | Path | None = None, config: str | Pat
         raise ConfigError(f"benchmark data folder not found (put HH-RLHF, PKU-SafeRLHF, AdvBench, HarmfulQA, Vicuna-Bench and MT-Bench files there)", config, f"data_dir: {cc.data_dir}")
     return cc
 
-# %% ../../nbs/28_sim.chain.ipynb #9b61b643
+# %% ../../nbs/28_sim.chain.ipynb #b7720100
 def resolve_spec(spec: str) -> str:
     "An LLM spec, with `tiny-wN` turned into the hf spec of a tiny model of width N."
     m = re.fullmatch(r"tiny-w(\d+)", spec)
@@ -136,7 +136,7 @@ def slug(spec: str) -> str:
     "A folder-safe name for a model spec."
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", spec)[-60:]
 
-# %% ../../nbs/28_sim.chain.ipynb #228668ba
+# %% ../../nbs/28_sim.chain.ipynb #82d51a31
 _LLMS: dict[str, Any] = {}
 
 def get_llm(spec: str):
@@ -149,7 +149,7 @@ def get_llm(spec: str):
         _LLMS[spec] = load_llm(spec, executor={"progress": False})
     return _LLMS[spec]
 
-# %% ../../nbs/28_sim.chain.ipynb #b993820e
+# %% ../../nbs/28_sim.chain.ipynb #a77efede
 def sft_data(cc: ChainConfig, model: str | None = None) -> dict:
     "Simulate the SFT prompts with `model` (default: the base model); returns the job summary."
     from matrix_nb.sim.run import SimRunConfig, run_job
@@ -168,7 +168,7 @@ def tuned_model(cc: ChainConfig, model: str | None = None) -> str:
     res = train(tcfg)
     return f"hf:{res.model_dir}"
 
-# %% ../../nbs/28_sim.chain.ipynb #76a741e4
+# %% ../../nbs/28_sim.chain.ipynb #50cd29b0
 def eval_config(cc: ChainConfig, name: str, systems: dict, benchmarks: list[str], n_prompts: int | None,
                 pairs=(), ratings=(), asr: bool = True):
     "The `align.eval.EvalConfig` of one experiment of the chain."
@@ -207,7 +207,7 @@ def matrix_inference(cc: ChainConfig, name: str, model: str | None = None, bench
                                    for k, r in recs.items() if r.ok and r.answer))
     return out
 
-# %% ../../nbs/28_sim.chain.ipynb #455ace59
+# %% ../../nbs/28_sim.chain.ipynb #7de720e1
 def evaluate_chain(cc: ChainConfig, name: str, systems: dict, benchmarks: list[str], n_prompts: int | None,
                    pairs=(), ratings=(), asr: bool = True):
     "Evaluate `systems` (name -> SPEC | METHOD@SPEC | file:PATH) with the chain's judge; returns the `EvalResult`."
@@ -232,6 +232,12 @@ def win_rate(metrics: dict, pair: str, benchmarks: list[str]) -> float:
         if s: n += s["n"]; w += s.get("n_win", 0)
     return 100.0 * w / n if n else float("nan")
 
+def not_run_notes(rows: list[dict], key: str = "vs") -> str:
+    "One sentence listing the table's rows that were not run, each with the reason."
+    labels = [r[key] for r in rows if any(str(v) == "— (not run)" for v in r.values())]
+    reasons = [f"{l}: {NOT_BUILT.get(l.split(' (')[0] if l not in NOT_BUILT else l, 'not run on this profile')}" for l in labels]
+    return ("Not run here: " + "; ".join(reasons) + ".") if labels else ""
+
 def wtl_rows(metrics: dict, x: str, opponents: dict[str, str], paper: dict, benchmarks: list[str]) -> list[dict]:
     "Report rows: for each opponent (table label -> system name or None if not run) the reproduced and paper W/T/L."
     rows = []
@@ -239,12 +245,12 @@ def wtl_rows(metrics: dict, x: str, opponents: dict[str, str], paper: dict, benc
         row = {"vs": label}
         for i, b in enumerate(benchmarks):
             t = BENCH_TITLES.get(b, b)
-            row[t] = wtl_cell(metrics, f"{x} vs {sysname}", b) if sysname else "— (" + NOT_BUILT.get(label, "not run") + ")"
+            row[t] = wtl_cell(metrics, f"{x} vs {sysname}", b) if sysname else "— (not run)"
             if label in paper and i < len(paper[label]): row[f"paper {t}"] = paper[label][i]
         rows.append(row)
     return rows
 
-# %% ../../nbs/28_sim.chain.ipynb #c39ccee1
+# %% ../../nbs/28_sim.chain.ipynb #da600834
 def _relabel(rows: list[dict], cc: ChainConfig) -> list[dict]:
     for r in rows:
         if r["vs"] == "gpt-3.5-turbo": r["vs"] = cc.reference_label
@@ -288,7 +294,7 @@ def table_c(cc: ChainConfig):
         for b, pv in zip(cc.general_benchmarks, PAPER_TABLE_C[label]):
             t = {"vicuna_bench": "Vicuna-Bench", "mt_bench": "MT-Bench"}.get(b, b)
             v = scores.get(sysname, {}).get(f"{b} general") if sysname else None
-            row[t] = round(v, 2) if isinstance(v, float) and v == v else ("— (" + NOT_BUILT.get(label, "not run") + ")" if not sysname else "n/a")
+            row[t] = round(v, 2) if isinstance(v, float) and v == v else ("— (not run)" if not sysname else "n/a")
             row[f"paper {t}"] = pv
         rows.append(row)
     return rows, res
