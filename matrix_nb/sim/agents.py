@@ -7,7 +7,7 @@ __all__ = ['CallBudget', 'Seeder', 'text_schema', 'list_schema', 'fields_schema'
            'Profile', 'Memory', 'Agent', 'normalize_name', 'match_one', 'match_candidates', 'Incident',
            'ModulatorPrompts', 'ModulatorConfig', 'Modulator']
 
-# %% ../../nbs/21_sim.agents.ipynb #0b050018
+# %% ../../nbs/21_sim.agents.ipynb #287edfa5
 import difflib
 import functools
 import hashlib
@@ -21,7 +21,7 @@ from ..core.config import param
 from ..llm.core import GenParams, Msg, Request, Result, system, user
 from .core import Trace, ask, gather
 
-# %% ../../nbs/21_sim.agents.ipynb #cd60520d
+# %% ../../nbs/21_sim.agents.ipynb #cee760eb
 @dataclass
 class CallBudget:
     "Sampling settings of a simulation's calls: temperature, top_p, per-purpose `max_tokens`, and schema string bounds."
@@ -41,7 +41,7 @@ class CallBudget:
         "A bound for a schema string that takes `share` of the call's token budget."
         return max(floor, int(self.tokens(tag) * self.chars_per_token * share))
 
-# %% ../../nbs/21_sim.agents.ipynb #bf54c9d1
+# %% ../../nbs/21_sim.agents.ipynb #fa8604f9
 class Seeder:
     "Deterministic per-call seeds from one simulation seed: `next(tag)` differs for every call."
     def __init__(self, seed: int | str): self.base, self.counts = str(seed), {}
@@ -50,7 +50,7 @@ class Seeder:
         k = self.counts.get(tag, 0); self.counts[tag] = k + 1
         return int(hashlib.sha256(f"{self.base}|{tag}|{k}".encode()).hexdigest()[:8], 16) & 0x7FFFFFFF
 
-# %% ../../nbs/21_sim.agents.ipynb #7a70fcb9
+# %% ../../nbs/21_sim.agents.ipynb #2b26ab86
 _FORBID = ConfigDict(extra="forbid")
 
 @functools.lru_cache(maxsize=None)
@@ -86,7 +86,7 @@ def verdict_schema(reason_chars: int) -> type[BaseModel]:
     "A yes/no judgment: a short reason, then the boolean."
     return create_model("Verdict", __config__=_FORBID, reason=(str, Field(max_length=reason_chars)), feasible=(bool, ...))
 
-# %% ../../nbs/21_sim.agents.ipynb #2c8770db
+# %% ../../nbs/21_sim.agents.ipynb #e876c34b
 def clip(text: Any, n: int) -> str:
     "`text` as one line of at most `n` characters (an ellipsis marks a cut)."
     s = " ".join(str(text or "").split())
@@ -112,7 +112,7 @@ class Profile:
         if self.goal and self.goal not in self.status: parts.append(f"goal: {self.goal}")
         return clip("; ".join(parts), max_chars)
 
-# %% ../../nbs/21_sim.agents.ipynb #dd163a29
+# %% ../../nbs/21_sim.agents.ipynb #fc3f7c36
 @dataclass
 class Memory:
     "Short texts, compressed into one LLM summary past `max_items` items or `max_chars` characters."
@@ -149,7 +149,7 @@ class Memory:
         if trace is not None: trace.fail(tag, res.error, fallback=f"kept the newest {len(self.items)} item(s)")
         return False
 
-# %% ../../nbs/21_sim.agents.ipynb #1f2705d1
+# %% ../../nbs/21_sim.agents.ipynb #3fad6360
 @dataclass
 class Agent:
     "An agent: an index, a profile, a memory and an optional plan it works through."
@@ -171,7 +171,7 @@ class Agent:
         if self.done: return None
         self.cursor += 1; return self.plan[self.cursor - 1]
 
-# %% ../../nbs/21_sim.agents.ipynb #1583b7a9
+# %% ../../nbs/21_sim.agents.ipynb #e4efa9a2
 _ARTICLES = {"the", "a", "an"}
 
 def normalize_name(s: str) -> str:
@@ -210,7 +210,7 @@ def match_candidates(picks: Sequence[str], names: Sequence[str], index_base: int
         if i is not None and i not in out and i not in exclude: out.append(i)
     return out
 
-# %% ../../nbs/21_sim.agents.ipynb #f094c124
+# %% ../../nbs/21_sim.agents.ipynb #a1f67c03
 @dataclass
 class Incident:
     "One action or reaction in the simulated world and what the modulator decided about it."
@@ -230,7 +230,7 @@ class Incident:
     def line(self) -> str: return f"{self.actor}: {self.text}"
     def to_dict(self) -> dict: return asdict(self)
 
-# %% ../../nbs/21_sim.agents.ipynb #c50500d5
+# %% ../../nbs/21_sim.agents.ipynb #4d41e215
 class ModulatorPrompts:
     "Messages of the modulator's calls; subclass and override for a paper's own wording."
     index_base = 1
@@ -268,7 +268,7 @@ class ModulatorPrompts:
             f"Notes about what has happened:\n{body}\n\nCondense them into one short paragraph that keeps every fact "
             "needed to judge what could realistically happen next.")]
 
-# %% ../../nbs/21_sim.agents.ipynb #8b8683d8
+# %% ../../nbs/21_sim.agents.ipynb #d25445eb
 @dataclass
 class ModulatorConfig:
     "Limits of a modulator (defaults: the released MATRIX code)."
@@ -278,8 +278,9 @@ class ModulatorConfig:
     memory_chars: int = param(4000, "also compress the memory past this many characters (bounds prompt length)")
     retries: int = param(4, "further attempts of a routing or feasibility call that fails or is unusable (MATRIX: 5 tries in all)")
     max_recipients: int = param(16, "most recipients one routing answer may name")
+    recipient_chars: int = param(60, "longest recipient (a name or a number) one routing answer may hold")
 
-# %% ../../nbs/21_sim.agents.ipynb #dfe50fd3
+# %% ../../nbs/21_sim.agents.ipynb #6664f566
 class Modulator:
     "Routes incidents to perceivers, checks feasibility, memorizes and critiques them (calls are sub-programs)."
     def __init__(self, budget: CallBudget, seeder: Seeder, config: ModulatorConfig = ModulatorConfig(),
@@ -301,14 +302,14 @@ class Modulator:
     @property
     def critiquing(self) -> bool: return len(self.batch_summaries) < self.config.max_batch_summaries
 
-# %% ../../nbs/21_sim.agents.ipynb #7c4fd338
+# %% ../../nbs/21_sim.agents.ipynb #d296c478
 def _route(self: Modulator, incident: Incident, agents: Sequence[Agent], tag: str = "route"):
     "A sub-program: indices (into `agents`) of those who perceive `incident`, or None when routing failed."
     names = [a.name for a in agents]
     actor = [i for i, a in enumerate(agents) if a.name == incident.actor]
     k = max(1, min(self.config.max_recipients, len(agents)))      # nobody can be named twice: at most one entry per agent
     total = self.budget.chars(tag, 0.6, floor=12)
-    schema = recipients_schema(k, max(4, total // 3), max(4, min(60, (2 * total // 3) // k)))
+    schema = recipients_schema(k, max(4, total // 3), max(4, min(self.config.recipient_chars, (2 * total // 3) // k)))
     base = self.prompts.index_base
     usable = lambda r: not r.parsed.recipients or bool(match_candidates(r.parsed.recipients, names, base))
     res = yield from ask(self._req(tag, self.prompts.route(incident, agents, self.memory.text()), schema),
@@ -337,7 +338,7 @@ def _critique(self: Modulator, incident: Incident, tag: str = "critique"):
 
 Modulator.route, Modulator.check, Modulator.critique = _route, _check, _critique
 
-# %% ../../nbs/21_sim.agents.ipynb #6a3a3e88
+# %% ../../nbs/21_sim.agents.ipynb #8b272347
 def _memorize(self: Modulator, incident: Incident, critique: str | None = None):
     "Append an accepted incident to memory, and its (incident, critique) pair to the log when there is a critique."
     self.memory.add(incident.line()); incident.memorized = True
