@@ -81,6 +81,7 @@ def cmd_docs(a) -> int:
 from .llm import add_llm, add_tiny_model
 from .align import add_align
 from .sim import add_sim
+from .percep import add_percep
 
 COMMANDS: dict[str, Callable] = {
     "reproduce": _add_reproduce,
@@ -89,6 +90,7 @@ COMMANDS: dict[str, Callable] = {
     "llm": add_llm,
     "align": add_align,
     "sim": add_sim,
+    "percep": add_percep,
 }
 
 def build_parser() -> Parser:
