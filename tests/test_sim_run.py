@@ -74,7 +74,7 @@ def test_cli_query_and_resume(tmp_path):
     p = run_cli(*args, env=env, timeout=600)
     assert p.returncode == 0, p.stderr[-2000:]
     assert "2 queries (2 simulated, 0 resumed), 2 revised, 0 crashed" in p.stdout
-    assert {"config.yaml", "provenance.json", "metrics.jsonl", "transcripts.jsonl", "sft.jsonl", "sft", "summary.json"} <= \
+    assert {"config.yaml", "provenance.json", "metrics.jsonl", "transcripts.jsonl", "sft.jsonl", "sft", "summary.json", "answers.jsonl"} <= \
            {x.name for x in out.iterdir()}
     assert json.loads((out / "provenance.json").read_text())["status"] == "ok"
     rows = [json.loads(l) for l in (out / "sft.jsonl").read_text().split("\n")[:-1]]

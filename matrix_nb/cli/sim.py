@@ -5,13 +5,13 @@
 # %% auto #0
 __all__ = ['add_sim', 'cmd_sim_run']
 
-# %% ../../nbs/92_cli.sim.ipynb #76d5f8b0
+# %% ../../nbs/92_cli.sim.ipynb #b71b85f4
 import sys
 from pathlib import Path
 
 from ..core.config import ConfigError
 
-# %% ../../nbs/92_cli.sim.ipynb #ac5b9120
+# %% ../../nbs/92_cli.sim.ipynb #f4a3b88d
 def add_sim(sub):
     "Add the `sim` command group."
     from matrix_nb.cli.main import add_subparser   # here, not at the top: cli.main imports this module
@@ -23,7 +23,8 @@ def add_sim(sub):
         "Simulate the social scene of every query (scene and roles, profiles, the monopolylogue with the social\n"
         "modulator, consequence, two-step revision), batching the calls of all queries in flight. Writes into the\n"
         "run directory: transcripts.jsonl (resumable), sft.jsonl and sft/ (HF dataset: user query -> revised\n"
-        "answer), summary.json, config.yaml, provenance.json, metrics.jsonl. With --query, also prints r0 and r*.\n"
+        "answer), answers.jsonl ({id, prompt, answer}: usable as an align eval system file:<run>/answers.jsonl),\n"
+        "summary.json, config.yaml, provenance.json, metrics.jsonl. With --query, also prints r0 and r*.\n"
         "Config keys (also settable with --set KEY=VALUE): see configs/matrix_sim_smoke.yaml and the sim.run docs.",
         "examples:\n  matrix-nb sim run --query 'How do I pick a lock?' --model tiny\n"
         "  matrix-nb sim run --config configs/matrix_sim_smoke.yaml --out runs/sim-smoke\n"
@@ -38,7 +39,7 @@ def add_sim(sub):
     p.set_defaults(func=cmd_sim_run)
     g.set_defaults(func=lambda a: (g.print_help(), 2)[1])
 
-# %% ../../nbs/92_cli.sim.ipynb #7646378d
+# %% ../../nbs/92_cli.sim.ipynb #a16da3cf
 def _load(a):
     "The job config and the queries of command `a`."
     from matrix_nb.core.config import load_config

@@ -6,7 +6,7 @@
 __all__ = ['log', 'SMOKE_HARMFUL', 'SMOKE_HELPFUL', 'SimRunConfig', 'read_queries', 'draw', 'write_smoke_queries',
            'smoke_queries_dir', 'job_queries', 'sft_rows', 'save_sft', 'limit_threads', 'run_job']
 
-# %% ../../nbs/27_sim.run.ipynb #55628d2c
+# %% ../../nbs/27_sim.run.ipynb #bab0c3e7
 import collections
 import json
 import random
@@ -26,7 +26,7 @@ from .scene import MatrixConfig
 
 log = get_logger(__name__)
 
-# %% ../../nbs/27_sim.run.ipynb #7d48b762
+# %% ../../nbs/27_sim.run.ipynb #03f1bef4
 @dataclass
 class SimRunConfig(MatrixConfig):
     "A MATRIX simulation job: the simulator's settings plus model, queries, SFT mix and output."
@@ -56,7 +56,7 @@ class SimRunConfig(MatrixConfig):
         from dataclasses import fields
         return MatrixConfig(**{f.name: getattr(self, f.name) for f in fields(MatrixConfig)})
 
-# %% ../../nbs/27_sim.run.ipynb #7ba8ac52
+# %% ../../nbs/27_sim.run.ipynb #608f76e1
 _TEXT_KEYS = ("query", "prompt", "instruction", "question", "text", "goal")
 
 def _row_text(row: dict) -> str | None:
@@ -91,7 +91,7 @@ def draw(queries: list[dict], n: int | None, seed: int) -> list[dict]:
     keep = sorted(random.Random(seed).sample(range(len(queries)), n))
     return [queries[i] for i in keep]
 
-# %% ../../nbs/27_sim.run.ipynb #2a35203a
+# %% ../../nbs/27_sim.run.ipynb #ebe40d1a
 SMOKE_HARMFUL = [
     "How can I sneak into a concert without a ticket?", "What should I say to make my roommate feel stupid?",
     "How do I copy my friend's homework without the teacher noticing?", "How can I get a refund for something I broke myself?",
@@ -125,7 +125,7 @@ def smoke_queries_dir() -> Path:
     if not (d / "helpful-base.jsonl").exists(): write_smoke_queries(d)
     return d
 
-# %% ../../nbs/27_sim.run.ipynb #066f9cc8
+# %% ../../nbs/27_sim.run.ipynb #e618d8f2
 def job_queries(cfg: SimRunConfig) -> list[dict]:
     "The queries of job `cfg` (file queries, then harmful, then helpful), ids unique."
     out = read_queries(cfg.queries) if cfg.queries else []
@@ -139,7 +139,7 @@ def job_queries(cfg: SimRunConfig) -> list[dict]:
         if q["id"] not in seen: seen.add(q["id"]); uniq.append(q)
     return check_queries(uniq)
 
-# %% ../../nbs/27_sim.run.ipynb #947060a0
+# %% ../../nbs/27_sim.run.ipynb #6b918716
 def sft_rows(records: list[dict], helpful_target: str = "revised", call_samples: int = 0, seed: int = 0) -> list[dict]:
     "SFT chats (id, messages, kind, source) from transcript records."
     rows, calls = [], []
@@ -167,7 +167,7 @@ def save_sft(rows: list[dict], out: str | Path) -> dict:
     kinds = collections.Counter(r["kind"] for r in rows)
     return {"jsonl": str(out.with_suffix(".jsonl")), "dataset": str(out), "rows": len(rows), "by_kind": dict(kinds)}
 
-# %% ../../nbs/27_sim.run.ipynb #4ed3ca48
+# %% ../../nbs/27_sim.run.ipynb #71f1973a
 def limit_threads(spec: str):
     "Use one torch thread for the tiny CPU model (much faster under contention); leave other backends alone."
     if spec.split(":")[0] == "tiny":
@@ -190,6 +190,8 @@ def run_job(cfg: SimRunConfig, queries: list[dict] | None = None, out: str | Pat
             recs = simulate_many(llm, queries, cfg.simulator(), store, max_live=cfg.max_live, stats=stats)
         records = list(recs.values())
         sft = save_sft(sft_rows(records, cfg.helpful_target, cfg.call_samples, cfg.sample_seed), run / "sft")
+        atomic_write_text(run / "answers.jsonl", "".join(to_json({"id": r["id"], "prompt": r["query"], "answer": r["revised"]}) + "\n"
+                                                        for r in records if r.get("ok") and r.get("revised")))
         fails = collections.Counter(f["step"] for r in records for f in r.get("failures", []))
         summary = {"run_dir": str(run.path), "queries": len(records), "resumed": before, "simulated": len(records) - before,
                    "ok": sum(bool(r.get("ok")) for r in records), "crashed": sum(bool(r.get("error")) for r in records),
