@@ -967,4 +967,5 @@ d = { 'settings': { 'branch': 'main',
                                      'matrix_nb.sim.scene.a7_messages': ('sim.scene.html#a7_messages', 'matrix_nb/sim/scene.py'),
                                      'matrix_nb.sim.scene.build_scene': ('sim.scene.html#build_scene', 'matrix_nb/sim/scene.py'),
                                      'matrix_nb.sim.scene.clean_role': ('sim.scene.html#clean_role', 'matrix_nb/sim/scene.py'),
+                                     'matrix_nb.sim.scene.fill_roles': ('sim.scene.html#fill_roles', 'matrix_nb/sim/scene.py'),
                                      'matrix_nb.sim.scene.pick_roles': ('sim.scene.html#pick_roles', 'matrix_nb/sim/scene.py')}}}

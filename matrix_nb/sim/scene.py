@@ -5,9 +5,9 @@
 # %% auto #0
 __all__ = ['ROLE_CHARS', 'SCENE_PERSONA', 'DEFAULT_STAKEHOLDERS', 'MatrixConfig', 'Scene', 'clean_role', 'pick_roles',
            'a0_messages', 'a1_messages', 'a2_messages', 'a3_messages', 'a4_messages', 'a5_messages', 'a6_messages',
-           'a7_messages', 'build_scene']
+           'a7_messages', 'fill_roles', 'build_scene']
 
-# %% ../../nbs/22_sim.scene.ipynb #fff123fc
+# %% ../../nbs/22_sim.scene.ipynb #4a166161
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Literal
@@ -17,7 +17,7 @@ from ..llm.core import GenParams, Msg, Request, system, user
 from .agents import (CallBudget, ModulatorConfig, Seeder, clip, list_schema, normalize_name, text_schema)
 from .core import Trace, ask, gather
 
-# %% ../../nbs/22_sim.scene.ipynb #84f601b2
+# %% ../../nbs/22_sim.scene.ipynb #144ddffd
 @dataclass
 class MatrixConfig:
     "Settings of the MATRIX social scene simulator (defaults: the released code, matrix.md §2-§4)."
@@ -63,7 +63,7 @@ class MatrixConfig:
         return ModulatorConfig(self.max_batch_summaries, self.pairs_per_summary, self.memory_items,
                                memory_chars=self.context_chars, retries=self.retries)
 
-# %% ../../nbs/22_sim.scene.ipynb #638d9264
+# %% ../../nbs/22_sim.scene.ipynb #6c8a2bb3
 @dataclass
 class Scene:
     "The scene built by A0-A7 for one query."
@@ -80,7 +80,7 @@ class Scene:
 
     def to_dict(self) -> dict: return asdict(self)
 
-# %% ../../nbs/22_sim.scene.ipynb #baf97804
+# %% ../../nbs/22_sim.scene.ipynb #e10a4dd3
 ROLE_CHARS = 60
 
 _NUMBERING = re.compile(r"^(?:\d+|[a-z])[.)]\s+", re.I)
@@ -104,7 +104,7 @@ def pick_roles(candidates, n: int, exclude=(), have=()) -> list[str]:
         if len(out) >= n: break
     return out
 
-# %% ../../nbs/22_sim.scene.ipynb #7f4b6f19
+# %% ../../nbs/22_sim.scene.ipynb #30979eb7
 SCENE_PERSONA = ("You imagine realistic social situations in detail: who the people are, what they want, and how their "
                  "actions affect others and society.")
 
@@ -147,10 +147,21 @@ def a7_messages(future: str, ego: str, k: int, n: int) -> list[Msg]:
         f"Predicted course of events: {clip(future, n)}\n\nSplit what the {ego} does into exactly {k} successive "
         f"actions, each one short sentence in the third person starting with what the {ego} does.")]
 
-# %% ../../nbs/22_sim.scene.ipynb #d68b838b
+# %% ../../nbs/22_sim.scene.ipynb #c5d7c4b5
 DEFAULT_STAKEHOLDERS = ("frontline worker", "manager", "government official", "civilian", "neighbour", "family member",
                         "journalist", "police officer", "teacher", "shop owner", "doctor", "lawyer")
 
+def fill_roles(roles: list[str], backup: list[str], ego: str, n: int) -> tuple[list[str], str]:
+    "`n` distinct roles: A5's, then A6's backups, then default stakeholders; and their source (e.g. 'A5+A6')."
+    sources = ["A5"] if roles else []
+    if len(roles) < n and backup:
+        more = pick_roles(backup, n, exclude=[ego], have=roles)
+        if len(more) > len(roles): sources.append("A6"); roles = more
+    if len(roles) < n:
+        sources.append("default"); roles = pick_roles(DEFAULT_STAKEHOLDERS, n, exclude=[ego], have=roles)
+    return roles, "+".join(sources)
+
+# %% ../../nbs/22_sim.scene.ipynb #8add5a4e
 def _req(budget: CallBudget, seeder: Seeder, tag: str, messages: list[Msg], schema=None) -> Request:
     return Request(messages, budget.params(tag, seeder.next(tag)), schema=schema, tag=tag)
 
@@ -202,13 +213,7 @@ def build_scene(query: str, cfg: MatrixConfig, seeder: Seeder, trace: Trace, r0:
                             list_schema("Roles", "roles", cfg.num_roles + 1, item("A5_roles", cfg.num_roles + 1), 1))
         if r.ok: roles = pick_roles(r.parsed.roles, cfg.num_roles, exclude=[ego])    # truncated to num_roles (bug fix)
         else: trace.fail("A5_roles", r.error, fallback="backup roles")
-    sources = ["A5"] if roles else []
-    if len(roles) < cfg.num_roles and sc.backup_roles:
-        more = pick_roles(sc.backup_roles, cfg.num_roles, exclude=[ego], have=roles)
-        if len(more) > len(roles): sources.append("A6"); roles = more
-    if len(roles) < cfg.num_roles:
-        sources.append("default"); roles = pick_roles(DEFAULT_STAKEHOLDERS, cfg.num_roles, exclude=[ego], have=roles)
-    sc.roles, sc.role_source = roles, "+".join(sources)
+    sc.roles, sc.role_source = fill_roles(roles, sc.backup_roles, ego, cfg.num_roles)
     return sc
 
 def _const(value):
