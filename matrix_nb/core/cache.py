@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['canonical_json', 'content_key', 'Cache']
 
-# %% ../../nbs/04_core.cache.ipynb #c44c96d8
+# %% ../../nbs/04_core.cache.ipynb #98011178
 import hashlib
 import json
 import sqlite3
@@ -15,7 +15,9 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-# %% ../../nbs/04_core.cache.ipynb #930113c7
+from fastcore.basics import patch
+
+# %% ../../nbs/04_core.cache.ipynb #e3a1fb59
 def canonical_json(obj: Any) -> str:
     "Deterministic JSON: sorted keys, no spaces, pydantic models and dataclasses as dicts."
     def norm(o):
@@ -34,7 +36,7 @@ def content_key(*parts: Any) -> str:
     "SHA-256 hex digest of the canonical JSON of `parts`."
     return hashlib.sha256(canonical_json(list(parts)).encode("utf-8")).hexdigest()
 
-# %% ../../nbs/04_core.cache.ipynb #7c683826
+# %% ../../nbs/04_core.cache.ipynb #aa9a2721
 _MISS = object()
 
 class Cache:
@@ -51,70 +53,69 @@ class Cache:
                          " PRIMARY KEY (ns, key))")
         self.hits = self.misses = self.corrupt = 0
 
-    def _check(self, key, value, sha):
-        "Decode a stored value, or warn, delete and return MISS when it is corrupt."
-        try:
-            if hashlib.sha256(value.encode("utf-8")).hexdigest() != sha: raise ValueError("checksum mismatch")
-            return json.loads(value)
-        except (ValueError, AttributeError) as e:
-            warnings.warn(f"{self.path}: corrupt cache entry {key[:12]}… ({e}); recomputing")
-            self.corrupt += 1
-            with self._lock: self._db.execute("DELETE FROM entries WHERE ns=? AND key=?", (self.ns, key))
-            return _MISS
-
-    def get(self, key: str, default: Any = _MISS) -> Any:
-        "The value stored under `key`, or `default` (`Cache.MISS`) when absent or corrupt."
-        with self._lock:
-            row = self._db.execute("SELECT value, sha FROM entries WHERE ns=? AND key=?", (self.ns, key)).fetchone()
-        v = _MISS if row is None else self._check(key, *row)
-        if v is _MISS: self.misses += 1; return default
-        self.hits += 1; return v
-
-    def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
-        "The stored values of those `keys` that are present and sound."
-        keys, out = list(dict.fromkeys(keys)), {}
-        for i in range(0, len(keys), 500):
-            chunk = keys[i:i + 500]
-            with self._lock:
-                rows = self._db.execute(f"SELECT key, value, sha FROM entries WHERE ns=? AND key IN ({','.join('?' * len(chunk))})",
-                                        (self.ns, *chunk)).fetchall()
-            for k, v, sha in rows:
-                val = self._check(k, v, sha)
-                if val is not _MISS: out[k] = val
-        self.hits += len(out); self.misses += len(keys) - len(out)
-        return out
-
-    def put_many(self, items: dict[str, Any]):
-        "Store every `key: value` of `items` in one transaction."
-        rows = []
-        for k, v in items.items():
-            text = json.dumps(v, ensure_ascii=False)
-            rows.append((self.ns, k, text, hashlib.sha256(text.encode("utf-8")).hexdigest(), time.time()))
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.executemany("INSERT OR REPLACE INTO entries VALUES (?,?,?,?,?)", rows)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK"); raise
-
-    def put(self, key: str, value: Any): self.put_many({key: value})
-
+    def _sql(self, query: str, args=()) -> list:
+        with self._lock: return self._db.execute(query, args).fetchall()
     def __contains__(self, key: str) -> bool:
-        with self._lock:
-            return self._db.execute("SELECT 1 FROM entries WHERE ns=? AND key=?", (self.ns, key)).fetchone() is not None
-
-    def __len__(self) -> int:
-        with self._lock:
-            return self._db.execute("SELECT COUNT(*) FROM entries WHERE ns=?", (self.ns,)).fetchone()[0]
-
-    def get_or_compute(self, key: str, fn: Callable[[], Any]) -> Any:
-        "The cached value of `key`, computing and storing `fn()` on a miss."
-        v = self.get(key)
-        if v is _MISS: v = fn(); self.put(key, v)
-        return v
-
+        return bool(self._sql("SELECT 1 FROM entries WHERE ns=? AND key=?", (self.ns, key)))
+    def __len__(self) -> int: return self._sql("SELECT COUNT(*) FROM entries WHERE ns=?", (self.ns,))[0][0]
     def close(self):
         with self._lock: self._db.close()
     def __enter__(self): return self
     def __exit__(self, *a): self.close()
+
+# %% ../../nbs/04_core.cache.ipynb #42d1b2ba
+@patch
+def _decode(self: Cache, key: str, value: str, sha: str) -> Any:
+    "The stored value, or `MISS` (with a warning, the entry deleted) when it is corrupt."
+    try:
+        if hashlib.sha256(value.encode("utf-8")).hexdigest() != sha: raise ValueError("checksum mismatch")
+        return json.loads(value)
+    except (ValueError, AttributeError) as e:
+        warnings.warn(f"{self.path}: corrupt cache entry {key[:12]}… ({e}); recomputing")
+        self.corrupt += 1
+        self._sql("DELETE FROM entries WHERE ns=? AND key=?", (self.ns, key))
+        return _MISS
+
+@patch
+def get_many(self: Cache, keys: Iterable[str]) -> dict[str, Any]:
+    "The stored values of those `keys` that are present and sound."
+    keys, out = list(dict.fromkeys(keys)), {}
+    for i in range(0, len(keys), 500):
+        chunk = keys[i:i + 500]
+        rows = self._sql(f"SELECT key, value, sha FROM entries WHERE ns=? AND key IN ({','.join('?' * len(chunk))})",
+                         (self.ns, *chunk))
+        for k, v, sha in rows:
+            if (val := self._decode(k, v, sha)) is not _MISS: out[k] = val
+    self.hits += len(out); self.misses += len(keys) - len(out)
+    return out
+
+@patch
+def get(self: Cache, key: str, default: Any = _MISS) -> Any:
+    "The value stored under `key`, or `default` (`Cache.MISS`) when absent or corrupt."
+    return self.get_many([key]).get(key, default)
+
+# %% ../../nbs/04_core.cache.ipynb #a497bbb0
+@patch
+def put_many(self: Cache, items: dict[str, Any]):
+    "Store every `key: value` of `items` in one transaction."
+    rows = []
+    for k, v in items.items():
+        text = json.dumps(v, ensure_ascii=False)
+        rows.append((self.ns, k, text, hashlib.sha256(text.encode("utf-8")).hexdigest(), time.time()))
+    with self._lock:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.executemany("INSERT OR REPLACE INTO entries VALUES (?,?,?,?,?)", rows)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK"); raise
+
+@patch
+def put(self: Cache, key: str, value: Any): self.put_many({key: value})
+
+@patch
+def get_or_compute(self: Cache, key: str, fn: Callable[[], Any]) -> Any:
+    "The cached value of `key`, computing and storing `fn()` on a miss."
+    v = self.get(key)
+    if v is _MISS: v = fn(); self.put(key, v)
+    return v

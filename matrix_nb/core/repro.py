@@ -4,9 +4,10 @@
 
 # %% auto #0
 __all__ = ['log', 'REQUIRED_PARAMS', 'ReproNotebook', 'project_root', 'split_name', 'repro_notebooks', 'select',
-           'notebook_parameters', 'check_params', 'check_profile', 'ReproResult', 'reproduce']
+           'notebook_parameters', 'check_params', 'check_profile', 'ReproResult', 'plan_runs', 'execute_notebook',
+           'reproduce']
 
-# %% ../../nbs/07_core.repro.ipynb #c3da50bf
+# %% ../../nbs/07_core.repro.ipynb #5354ee64
 import ast
 import fnmatch
 import os
@@ -23,7 +24,7 @@ from .runs import start_run
 
 log = get_logger(__name__)
 
-# %% ../../nbs/07_core.repro.ipynb #9aceca92
+# %% ../../nbs/07_core.repro.ipynb #65495af9
 @dataclass
 class ReproNotebook:
     "One repro notebook and the report item it regenerates."
@@ -69,7 +70,7 @@ def select(notebooks: list[ReproNotebook], only: str | None) -> list[ReproNotebo
         chosen += [nb for nb in hits if nb not in chosen]
     return chosen
 
-# %% ../../nbs/07_core.repro.ipynb #22f1cc7b
+# %% ../../nbs/07_core.repro.ipynb #40402faf
 REQUIRED_PARAMS = ("profile", "reports_dir")
 
 def notebook_parameters(path: str | Path) -> dict[str, Any]:
@@ -99,7 +100,7 @@ def check_profile(profile: str) -> str:
     if profile not in ("smoke", "paper"): raise ConfigError(f"unknown profile {profile!r}; choose smoke or paper", key="profile")
     return profile
 
-# %% ../../nbs/07_core.repro.ipynb #1c2947d5
+# %% ../../nbs/07_core.repro.ipynb #0deb1573
 @dataclass
 class ReproResult:
     "What a `reproduce` call did."
@@ -109,16 +110,9 @@ class ReproResult:
     @property
     def success(self) -> bool: return not self.failed
 
-def reproduce(profile: str = "smoke", only: str | None = None, out: str | Path = "reports",
-              params: dict | None = None, nbs_dir: str | Path | None = None, run_root: str | Path = "runs",
-              kernel: str = "python3", timeout: int | None = None) -> ReproResult:
-    "Run the selected repro notebooks with papermill and rebuild `<out>/index.md`."
-    import papermill as pm
-    check_profile(profile)
-    nbs_dir = Path(nbs_dir) if nbs_dir else project_root() / "nbs"
-    if not nbs_dir.is_dir(): raise ConfigError("folder not found", nbs_dir)
+def plan_runs(nbs_dir: Path, only: str | None, params: dict) -> list[tuple[ReproNotebook, dict]]:
+    "The selected notebooks, each with the subset of `params` it declares; unknown parameters are a `ConfigError`."
     chosen = select(repro_notebooks(nbs_dir), only)
-    params, out = dict(params or {}), Path(out).resolve()
     declared = {nb.name: notebook_parameters(nb.path) for nb in chosen}
     for nb in chosen:
         missing = [k for k in REQUIRED_PARAMS if k not in declared[nb.name]]
@@ -128,26 +122,44 @@ def reproduce(profile: str = "smoke", only: str | None = None, out: str | Path =
         if not any(k in d for d in declared.values()):
             union = sorted(set().union(*declared.values()) - set(REQUIRED_PARAMS)) if declared else []
             raise ConfigError(f"unknown parameter; the selected notebooks declare: {', '.join(union) or 'nothing else'}", "-p", k)
+    return [(nb, {k: v for k, v in params.items() if k in declared[nb.name]} |
+             ({"run_dir": None} if "run_dir" in declared[nb.name] else {})) for nb in chosen]
+
+def execute_notebook(nb: ReproNotebook, params: dict, out_path: Path, kernel: str = "python3",
+                     timeout: int | None = None) -> str | None:
+    "Run `nb` with papermill into `out_path` (cwd = its folder); return None on success or a one-line error."
+    import papermill as pm
+    try:
+        pm.execute_notebook(str(nb.path), str(out_path), parameters=params, kernel_name=kernel, cwd=str(nb.path.parent),
+                            progress_bar=False, log_output=False, execution_timeout=timeout)
+        return None
+    except Exception as e:  # papermill wraps cell errors; a dead kernel is another exception type
+        return f"{getattr(e, 'ename', type(e).__name__)}: {getattr(e, 'evalue', e)}".splitlines()[0][:300]
+
+# %% ../../nbs/07_core.repro.ipynb #4e483155
+def reproduce(profile: str = "smoke", only: str | None = None, out: str | Path = "reports",
+              params: dict | None = None, nbs_dir: str | Path | None = None, run_root: str | Path = "runs",
+              kernel: str = "python3", timeout: int | None = None) -> ReproResult:
+    "Run the selected repro notebooks with papermill and rebuild `<out>/index.md`."
+    check_profile(profile)
+    nbs_dir = Path(nbs_dir) if nbs_dir else project_root() / "nbs"
+    if not nbs_dir.is_dir(): raise ConfigError("folder not found", nbs_dir)
+    params, out = dict(params or {}), Path(out).resolve()
+    plan = plan_runs(nbs_dir, only, params)
     run = start_run("reproduce", {"profile": profile, "only": only, "out": str(out), "params": params}, root=run_root)
-    res = ReproResult(run.path)
-    exe = run.path / "executed"; exe.mkdir()
+    res, exe = ReproResult(run.path), run.path / "executed"
+    exe.mkdir()
     env_before = os.environ.get("MATRIX_NB_PROGRESS")
     os.environ["MATRIX_NB_PROGRESS"] = "0"
     try:
-        for nb in progress(chosen, "reproduce", unit="nb"):
-            p = {"profile": profile, "reports_dir": str(out), **{k: v for k, v in params.items() if k in declared[nb.name]}}
-            if "run_dir" in declared[nb.name]: p["run_dir"] = str(run.path)
+        for nb, p in progress(plan, "reproduce", unit="nb"):
+            p = {"profile": profile, "reports_dir": str(out), **p} | ({"run_dir": str(run.path)} if "run_dir" in p else {})
             t0 = time.time()
-            try:
-                pm.execute_notebook(str(nb.path), str(exe / nb.path.name), parameters=p, kernel_name=kernel,
-                                    cwd=str(nb.path.parent), progress_bar=False, log_output=False,
-                                    execution_timeout=timeout)
-                res.ok.append(nb.name); run.log(notebook=nb.name, status="ok", seconds=round(time.time() - t0, 1))
-            except Exception as e:  # papermill wraps cell errors; a kernel death is another exception type
-                msg = (f"{getattr(e, 'ename', type(e).__name__)}: {getattr(e, 'evalue', e)}").splitlines()[0][:300]
-                res.failed[nb.name] = msg
-                run.log(notebook=nb.name, status="failed", seconds=round(time.time() - t0, 1), error=msg)
-                log.warning("%s failed: %s", nb.name, msg)
+            err = execute_notebook(nb, p, exe / nb.path.name, kernel, timeout)
+            if err is None: res.ok.append(nb.name)
+            else: res.failed[nb.name] = err; log.warning("%s failed: %s", nb.name, err)
+            run.log(notebook=nb.name, status="ok" if err is None else "failed", seconds=round(time.time() - t0, 1),
+                    **({"error": err} if err else {}))
     finally:
         if env_before is None: os.environ.pop("MATRIX_NB_PROGRESS", None)
         else: os.environ["MATRIX_NB_PROGRESS"] = env_before
