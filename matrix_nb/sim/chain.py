@@ -4,12 +4,12 @@
 
 # %% auto #0
 __all__ = ['log', 'BENCHMARKS_A', 'BENCH_TITLES', 'PAPER_TABLE_A', 'PAPER_TABLE_B', 'PAPER_TABLE_C', 'PAPER_ABLATION_AGENTS',
-           'PAPER_ABLATION_INTERACTIONS', 'PAPER_MODEL_SIZE', 'NOT_BUILT', 'ChainConfig', 'load_chain', 'chain_for',
-           'resolve_spec', 'slug', 'get_llm', 'sft_data', 'tuned_model', 'eval_config', 'benchmark_chats',
+           'PAPER_ABLATION_INTERACTIONS', 'PAPER_MODEL_SIZE', 'NOT_BUILT', 'COMPOSITIONS', 'ChainConfig', 'load_chain',
+           'chain_for', 'resolve_spec', 'slug', 'get_llm', 'sft_data', 'tuned_model', 'eval_config', 'benchmark_chats',
            'matrix_inference', 'evaluate_chain', 'wtl_cell', 'win_rate', 'not_run_notes', 'wtl_rows', 'table_a',
-           'table_b', 'table_c', 'ablation', 'model_size', 'example_simulation']
+           'table_b', 'table_c', 'ablation', 'model_size', 'data_composition', 'example_simulation']
 
-# %% ../../nbs/28_sim.chain.ipynb #f30b5e5f
+# %% ../../nbs/28_sim.chain.ipynb #99b422c8
 import json
 import re
 from dataclasses import dataclass, field
@@ -23,7 +23,7 @@ from ..core.store import RecordStore
 
 log = get_logger(__name__)
 
-# %% ../../nbs/28_sim.chain.ipynb #88970d4a
+# %% ../../nbs/28_sim.chain.ipynb #584893cb
 BENCHMARKS_A = ("hh", "saferlhf", "advbench", "harmfulqa")
 BENCH_TITLES = {"hh": "HH", "saferlhf": "Safe-RLHF", "advbench": "AdvBench", "harmfulqa": "HarmfulQA"}
 
@@ -60,7 +60,7 @@ NOT_BUILT = {
     "critique_revise (H)": "the paper's CR variants are tuned models; here critique-revise runs at inference time (one row)",
 }
 
-# %% ../../nbs/28_sim.chain.ipynb #056a1da6
+# %% ../../nbs/28_sim.chain.ipynb #3905eab1
 @dataclass
 class ChainConfig:
     "The models, data and sizes of one profile of MATRIX's experiments."
@@ -109,7 +109,7 @@ def load_chain(path: str | Path, overrides=(), work_dir: str | Path | None = Non
         if not Path(getattr(cc, k)).is_file(): raise ConfigError("file not found", path, f"{k}: {getattr(cc, k)}")
     return cc
 
-# %% ../../nbs/28_sim.chain.ipynb #ddc2183c
+# %% ../../nbs/28_sim.chain.ipynb #aba2191f
 def chain_for(profile: str, run_dir: str | Path | None = None, config: str | Path | None = None) -> ChainConfig:
     "The chain of `profile` (smoke | paper) for a repro notebook."
     import tempfile
@@ -122,7 +122,7 @@ def chain_for(profile: str, run_dir: str | Path | None = None, config: str | Pat
         raise ConfigError(f"benchmark data folder not found (put HH-RLHF, PKU-SafeRLHF, AdvBench, HarmfulQA, Vicuna-Bench and MT-Bench files there)", config, f"data_dir: {cc.data_dir}")
     return cc
 
-# %% ../../nbs/28_sim.chain.ipynb #1526303f
+# %% ../../nbs/28_sim.chain.ipynb #a8b71e59
 def resolve_spec(spec: str) -> str:
     "An LLM spec, with `tiny-wN` turned into the hf spec of a tiny model of width N."
     m = re.fullmatch(r"tiny-w(\d+)", spec)
@@ -136,7 +136,7 @@ def slug(spec: str) -> str:
     "A folder-safe name for a model spec."
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", spec)[-60:]
 
-# %% ../../nbs/28_sim.chain.ipynb #8ac08813
+# %% ../../nbs/28_sim.chain.ipynb #aafd67af
 _LLMS: dict[str, Any] = {}
 
 def get_llm(spec: str):
@@ -149,7 +149,7 @@ def get_llm(spec: str):
         _LLMS[spec] = load_llm(spec, executor={"progress": False})
     return _LLMS[spec]
 
-# %% ../../nbs/28_sim.chain.ipynb #d2db0dcc
+# %% ../../nbs/28_sim.chain.ipynb #390c4eaa
 def sft_data(cc: ChainConfig, model: str | None = None) -> dict:
     "Simulate the SFT prompts with `model` (default: the base model); returns the job summary."
     from matrix_nb.sim.run import SimRunConfig, run_job
@@ -168,7 +168,7 @@ def tuned_model(cc: ChainConfig, model: str | None = None) -> str:
     res = train(tcfg)
     return f"hf:{res.model_dir}"
 
-# %% ../../nbs/28_sim.chain.ipynb #55ba640d
+# %% ../../nbs/28_sim.chain.ipynb #b8b28cb7
 def eval_config(cc: ChainConfig, name: str, systems: dict, benchmarks: list[str], n_prompts: int | None,
                 pairs=(), ratings=(), asr: bool = True):
     "The `align.eval.EvalConfig` of one experiment of the chain."
@@ -207,7 +207,7 @@ def matrix_inference(cc: ChainConfig, name: str, model: str | None = None, bench
                                    for k, r in recs.items() if r.ok and r.answer))
     return out
 
-# %% ../../nbs/28_sim.chain.ipynb #22a46dc0
+# %% ../../nbs/28_sim.chain.ipynb #6e126b58
 def evaluate_chain(cc: ChainConfig, name: str, systems: dict, benchmarks: list[str], n_prompts: int | None,
                    pairs=(), ratings=(), asr: bool = True):
     "Evaluate `systems` (name -> SPEC | METHOD@SPEC | file:PATH) with the chain's judge; returns the `EvalResult`."
@@ -250,24 +250,24 @@ def wtl_rows(metrics: dict, x: str, opponents: dict[str, str], paper: dict, benc
         rows.append(row)
     return rows
 
-# %% ../../nbs/28_sim.chain.ipynb #9fc8781f
+# %% ../../nbs/28_sim.chain.ipynb #bbbdf205
 def _relabel(rows: list[dict], cc: ChainConfig) -> list[dict]:
     for r in rows:
         if r["vs"] == "gpt-3.5-turbo": r["vs"] = cc.reference_label
     return rows
 
-def table_a(cc: ChainConfig):
-    "MATRIX at inference time vs the baselines: (rows, EvalResult)."
-    ans = matrix_inference(cc, "inference")
+def table_a(cc: ChainConfig, name: str = "table_a"):
+    "MATRIX at inference time vs the baselines: (rows, EvalResult); `name` keeps another model's run apart."
+    ans = matrix_inference(cc, "inference" if name == "table_a" else f"inference-{name}")
     systems = {"matrix": f"file:{ans}", **{b: (cc.model if b == "vanilla" else f"{b}@{cc.model}") for b in cc.baselines_a}}
     if cc.reference: systems["reference"] = cc.reference
     pairs = [f"matrix vs {s}" for s in systems if s != "matrix"]
-    res = evaluate_chain(cc, "table_a", systems, cc.benchmarks, cc.n_prompts, pairs)
+    res = evaluate_chain(cc, name, systems, cc.benchmarks, cc.n_prompts, pairs)
     opp = {b: b for b in cc.baselines_a}
     opp["gpt-3.5-turbo"] = "reference" if cc.reference else None
     return _relabel(wtl_rows(res.metrics, "matrix", opp, PAPER_TABLE_A, cc.benchmarks), cc), res
 
-# %% ../../nbs/28_sim.chain.ipynb #e374c327
+# %% ../../nbs/28_sim.chain.ipynb #88dc2c1f
 def table_b(cc: ChainConfig):
     "MATRIX-tuned vs the baselines: (rows, EvalResult, tuned spec)."
     tuned = tuned_model(cc)
@@ -280,7 +280,7 @@ def table_b(cc: ChainConfig):
     opp["gpt-3.5-turbo"] = "reference" if cc.reference else None
     return _relabel(wtl_rows(res.metrics, "matrix_tuned", opp, PAPER_TABLE_B, cc.benchmarks), cc), res, tuned
 
-# %% ../../nbs/28_sim.chain.ipynb #dc429db6
+# %% ../../nbs/28_sim.chain.ipynb #42d67dd9
 def table_c(cc: ChainConfig):
     "General ability (mean 1-10 ratings) of the tuned model and the baselines: (rows, EvalResult)."
     model = cc.general_model or cc.model
@@ -301,7 +301,7 @@ def table_c(cc: ChainConfig):
         rows.append(row)
     return rows, res
 
-# %% ../../nbs/28_sim.chain.ipynb #b26a2231
+# %% ../../nbs/28_sim.chain.ipynb #6d991cf7
 def ablation(cc: ChainConfig, knob: str, grid: list[int]) -> dict[int, float]:
     "Win rate (%) of MATRIX at inference over the base model for each value of `knob` (num_roles or ego_steps)."
     out, systems = {}, {"vanilla": cc.model}
@@ -313,7 +313,7 @@ def ablation(cc: ChainConfig, knob: str, grid: list[int]) -> dict[int, float]:
     for k in grid: out[k] = win_rate(res.metrics, f"matrix_{k} vs vanilla", cc.ablation_benchmarks)
     return out
 
-# %% ../../nbs/28_sim.chain.ipynb #80c587ae
+# %% ../../nbs/28_sim.chain.ipynb #286a0a3b
 def model_size(cc: ChainConfig) -> dict[str, tuple[float, float, float]]:
     "Per size: win rate (%) vs the reference of the base model, with MATRIX, and MATRIX-tuned."
     if not cc.reference: raise ConfigError("the model-size figure needs a reference model (GPT-3.5-Turbo in the paper)", key="reference")
@@ -326,7 +326,35 @@ def model_size(cc: ChainConfig) -> dict[str, tuple[float, float, float]]:
         out[size] = tuple(win_rate(res.metrics, f"{s} vs reference", cc.ablation_benchmarks) for s in ("base", "with_matrix", "tuned"))
     return out
 
-# %% ../../nbs/28_sim.chain.ipynb #f64baddf
+# %% ../../nbs/28_sim.chain.ipynb #2e022b3b
+COMPOSITIONS = {"harmful only": ("harmful",), "helpful only": ("helpful",), "helpful + harmful": ("harmful", "helpful"),
+                "helpful + harmful + simulation calls": ("harmful", "helpful", "simulation")}
+
+def data_composition(cc: ChainConfig, calls_per_query: int = 4) -> dict[str, dict]:
+    "Per SFT mix: rows, the tuned model, and its win rate (%) over the base model on the ablation benchmarks."
+    from matrix_nb.align.train import load_train_config, train
+    from matrix_nb.core.io import read_jsonl
+    from matrix_nb.sim.run import save_sft, sft_rows
+    run = Path(sft_data(cc)["run_dir"])
+    recs = read_jsonl(run / "transcripts.jsonl")
+    all_rows = sft_rows(recs, call_samples=calls_per_query * len(recs), seed=cc.seed)
+    out, systems = {}, {"vanilla": cc.model}
+    base = resolve_spec(cc.model)
+    base = base if base == "tiny" or base.startswith("tiny:") else base.split(":", 1)[1] if base.startswith(("hf:", "vllm:")) else base
+    for i, (name, kinds) in enumerate(COMPOSITIONS.items()):
+        rows = [r for r in all_rows if r["kind"] in kinds]
+        if not rows: out[name] = {"rows": 0}; continue
+        data = save_sft(rows, Path(cc.work_dir) / f"sft-mix{i}")["dataset"]
+        tcfg = load_train_config(cc.train_config, [f"model={base}", f"data={data}", f"out={Path(cc.work_dir) / f'train-mix{i}'}"])
+        systems[f"mix{i}"] = f"hf:{train(tcfg).model_dir}"
+        out[name] = {"rows": len(rows), "model": systems[f"mix{i}"], "system": f"mix{i}"}
+    res = evaluate_chain(cc, "data-composition", systems, cc.ablation_benchmarks, cc.ablation_n_prompts,
+                         [f"{s} vs vanilla" for s in systems if s != "vanilla"], asr=False)
+    for v in out.values():
+        if "system" in v: v["win_rate"] = win_rate(res.metrics, f"{v['system']} vs vanilla", cc.ablation_benchmarks)
+    return out
+
+# %% ../../nbs/28_sim.chain.ipynb #b858caba
 def example_simulation(cc: ChainConfig, query: str) -> dict:
     "One full transcript of `query` with the base model (the simulator settings of the profile)."
     from matrix_nb.sim.matrix import make_queries, simulate_many
