@@ -79,16 +79,18 @@ def cmd_docs(a) -> int:
 
 # %% ../../nbs/90_cli.main.ipynb #3e655f9d
 from .llm import add_llm, add_tiny_model
-from .percep import add_percep
 from .align import add_align
+from .sim import add_sim
+from .percep import add_percep
 
 COMMANDS: dict[str, Callable] = {
     "reproduce": _add_reproduce,
     "docs": _add_docs,
     "tiny-model": add_tiny_model,
     "llm": add_llm,
-    "percep": add_percep,
     "align": add_align,
+    "sim": add_sim,
+    "percep": add_percep,
 }
 
 def build_parser() -> Parser:
