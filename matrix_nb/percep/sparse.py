@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['patch_spconv_cpu', 'require_spconv', 'conv_algo', 'voxel_mean', 'SparseEncoder']
 
-# %% ../../nbs/53b_percep.sparse.ipynb #06e44081
+# %% ../../nbs/53b_percep.sparse.ipynb #9bf8b306
 import functools
 
 import torch
@@ -13,7 +13,7 @@ import torch.nn as nn
 
 from .geometry import BEVGrid
 
-# %% ../../nbs/53b_percep.sparse.ipynb #6014d363
+# %% ../../nbs/53b_percep.sparse.ipynb #f1fb4b6e
 _MISSING = ("the sparse 3D encoder needs spconv: pip install 'matrix_nb[cpu]' (spconv, CPU) or 'matrix_nb[gpu]' "
             "(spconv-cu126, CUDA) — never both")
 
@@ -28,7 +28,8 @@ def _single_threaded(fn):
         finally: torch.set_num_threads(n)
     return run
 
-_RACY = ("indice_conv", "indice_conv_backward", "indice_maxpool", "indice_maxpool_backward")
+_RACY = ("get_indice_pairs", "indice_conv", "fused_indice_conv", "indice_conv_backward", "indice_maxpool",
+         "indice_maxpool_backward")  # every op with a CPU kernel on the Native path
 
 def patch_spconv_cpu() -> bool:
     "Fix spconv on CPU: serialise its racy CPU kernels and, without CUDA, its stream getter; True once applied."
@@ -51,7 +52,7 @@ def conv_algo(device="cpu"):
     from spconv.core import ConvAlgo
     return ConvAlgo.Native if torch.device(device).type == "cpu" else None
 
-# %% ../../nbs/53b_percep.sparse.ipynb #9a9415b1
+# %% ../../nbs/53b_percep.sparse.ipynb #10b6e793
 def voxel_mean(voxels: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
     "Mean point features (V, C) of zero-padded voxels (V, M, C) holding `counts` (V,) points."
     return voxels.sum(1) / counts.clamp(min=1).to(voxels.dtype)[:, None]
