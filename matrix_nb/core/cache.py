@@ -8,6 +8,7 @@ __all__ = ['canonical_json', 'content_key', 'Cache']
 # %% ../../nbs/04_core.cache.ipynb #98011178
 import hashlib
 import json
+import random
 import sqlite3
 import threading
 import time
@@ -47,7 +48,11 @@ class Cache:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._db = sqlite3.connect(self.path, timeout=60, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        for attempt in range(200):   # switching to WAL needs a moment's exclusive lock; sqlite's busy timeout skips it
+            try: self._db.execute("PRAGMA journal_mode=WAL"); break
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) or attempt == 199: raise
+                time.sleep(0.05 + 0.05 * random.random())
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS entries (ns TEXT, key TEXT, value TEXT, sha TEXT, created REAL,"
                          " PRIMARY KEY (ns, key))")
