@@ -7,7 +7,7 @@ __all__ = ['log', 'QUALITY', 'DIFFICULTY', 'CurateConfig', 'tags_schema', 'instr
            'normalize_words', 'shingles', 'minhash_dedup', 'embedding_dedup', 'eval_prompts', 'Contamination', 'curate',
            'curate_counts']
 
-# %% ../../nbs/34_gen.curate.ipynb #ae4a7849
+# %% ../../nbs/34_gen.curate.ipynb #b91d505c
 import functools
 import re
 from collections import Counter
@@ -25,7 +25,7 @@ from .synth import GENERAL_CATEGORIES, Embedder
 
 log = get_logger(__name__)
 
-# %% ../../nbs/34_gen.curate.ipynb #d3479370
+# %% ../../nbs/34_gen.curate.ipynb #df124368
 QUALITY = ("very poor", "poor", "average", "good", "excellent")          # Magpie / MATRIX-Gen Fig. 5a
 DIFFICULTY = ("very easy", "easy", "medium", "hard", "very hard")        # Magpie / MATRIX-Gen Fig. 5b
 
@@ -67,7 +67,7 @@ class CurateConfig:
             from matrix_nb.align.benchmarks import get_benchmark
             for b in self.eval_benchmarks: get_benchmark(b)
 
-# %% ../../nbs/34_gen.curate.ipynb #b431d2e2
+# %% ../../nbs/34_gen.curate.ipynb #257f515e
 @functools.lru_cache(maxsize=None)
 def tags_schema(categories: tuple[str, ...], reason_chars: int = 300) -> type[BaseModel]:
     "The judge's answer: a short reason, then quality, difficulty and category from fixed scales."
@@ -90,12 +90,12 @@ def tag_messages(instruction: str, categories: Sequence[str]) -> list[dict]:
         f"- category, one of: {', '.join(list(categories) + ['other'])}.\n"
         "Give a one-sentence reason first.")]
 
-# %% ../../nbs/34_gen.curate.ipynb #f09fd182
+# %% ../../nbs/34_gen.curate.ipynb #64035a09
 def tag_records(llm: LLM, records: Sequence[dict], cfg: CurateConfig, store=None, model: str = "", chunk: int = 256) -> dict[str, dict]:
     "Tags `{id, ok, quality, difficulty, category, error, model}` of `records` (from `store` when there), judging the rest in batches."
     done = {t["id"]: t for t in store} if store is not None else {}
     todo = [r for r in records if r["id"] not in done]
-    schema = tags_schema(tuple(cfg.tag_categories), min(300, cfg.tag_max_tokens * 2))
+    schema = tags_schema(tuple(cfg.tag_categories), max(8, min(300, cfg.tag_max_tokens // 2)))   # room left for the tags
     for i in range(0, len(todo), chunk):
         part = todo[i:i + chunk]
         reqs = [Request(tag_messages(instruction_of(r), cfg.tag_categories), GenParams(temperature=0.0, max_tokens=cfg.tag_max_tokens, seed=0),
@@ -104,7 +104,8 @@ def tag_records(llm: LLM, records: Sequence[dict], cfg: CurateConfig, store=None
         for k in range(1, cfg.tag_retries + 1):                       # a bare backend has no retries of its own
             redo = [j for j, res in enumerate(results) if not res.ok and not res.transient]
             if not redo: break
-            again = llm.generate([Request(reqs[j].messages, reqs[j].params.with_seed(k), schema=schema, tag="gen_tag") for j in redo])
+            again = llm.generate([Request(reqs[j].messages, GenParams(temperature=0.7, max_tokens=cfg.tag_max_tokens, seed=k),
+                                         schema=schema, tag="gen_tag") for j in redo])   # greedy would repeat the failure
             for j, res in zip(redo, again): results[j] = res
         new = []
         for r, res in zip(part, results):
@@ -115,7 +116,7 @@ def tag_records(llm: LLM, records: Sequence[dict], cfg: CurateConfig, store=None
         if store is not None: store.append(new)
     return {r["id"]: done[r["id"]] for r in records}
 
-# %% ../../nbs/34_gen.curate.ipynb #cf4e9f0d
+# %% ../../nbs/34_gen.curate.ipynb #d05f9827
 def normalize_words(text: str) -> list[str]:
     "Lower-case words of `text` without punctuation."
     return re.findall(r"[a-z0-9_]+", str(text).lower())
@@ -139,7 +140,7 @@ def minhash_dedup(ids: Sequence[str], texts: Sequence[str], threshold: float = 0
         lsh.insert(i, m); kept[i] = m
     return dropped
 
-# %% ../../nbs/34_gen.curate.ipynb #f53165ef
+# %% ../../nbs/34_gen.curate.ipynb #691858a4
 def embedding_dedup(ids: Sequence[str], vecs: np.ndarray, threshold: float = 0.9, block: int = 1024) -> dict[str, str]:
     "`{dropped id: id of the earlier kept record}` for unit vectors whose cosine reaches `threshold`."
     kept_idx: list[int] = []; dropped = {}
@@ -160,7 +161,7 @@ def embedding_dedup(ids: Sequence[str], vecs: np.ndarray, threshold: float = 0.9
         kept_idx += [b0 + j for j in new_in_block]
     return dropped
 
-# %% ../../nbs/34_gen.curate.ipynb #fb406269
+# %% ../../nbs/34_gen.curate.ipynb #044e661d
 def eval_prompts(benchmarks: Sequence[str], data_dir: str | Path | None = None) -> list[tuple[str, str]]:
     "`(benchmark/item id, text)` of every turn of every prompt of `benchmarks`."
     from matrix_nb.align.benchmarks import load_benchmark
@@ -201,7 +202,7 @@ class Contamination:
                 if out[j] is None and S[j, k] >= threshold: out[j] = f"embedding:{self.ids[k]}@{S[j, k]:.3f}"
         return out
 
-# %% ../../nbs/34_gen.curate.ipynb #b3ee4b9e
+# %% ../../nbs/34_gen.curate.ipynb #e883fbcf
 _STEP_ORDER = ("failed", "quality", "difficulty", "minhash", "embedding", "contaminated")
 
 def _scopes(recs: Sequence[dict], scope: str) -> list[list[dict]]:
