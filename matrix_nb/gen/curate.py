@@ -5,9 +5,9 @@
 # %% auto #0
 __all__ = ['log', 'QUALITY', 'DIFFICULTY', 'CurateConfig', 'tags_schema', 'instruction_of', 'tag_messages', 'tag_records',
            'normalize_words', 'shingles', 'minhash_dedup', 'embedding_dedup', 'eval_prompts', 'Contamination', 'curate',
-           'curate_counts']
+           'curate_counts', 'diversity_stats']
 
-# %% ../../nbs/34_gen.curate.ipynb #b91d505c
+# %% ../../nbs/34_gen.curate.ipynb #765e9e7d
 import functools
 import re
 from collections import Counter
@@ -25,7 +25,7 @@ from .synth import GENERAL_CATEGORIES, Embedder
 
 log = get_logger(__name__)
 
-# %% ../../nbs/34_gen.curate.ipynb #df124368
+# %% ../../nbs/34_gen.curate.ipynb #417e004c
 QUALITY = ("very poor", "poor", "average", "good", "excellent")          # Magpie / MATRIX-Gen Fig. 5a
 DIFFICULTY = ("very easy", "easy", "medium", "hard", "very hard")        # Magpie / MATRIX-Gen Fig. 5b
 
@@ -67,7 +67,7 @@ class CurateConfig:
             from matrix_nb.align.benchmarks import get_benchmark
             for b in self.eval_benchmarks: get_benchmark(b)
 
-# %% ../../nbs/34_gen.curate.ipynb #257f515e
+# %% ../../nbs/34_gen.curate.ipynb #0a8c834f
 @functools.lru_cache(maxsize=None)
 def tags_schema(categories: tuple[str, ...], reason_chars: int = 300) -> type[BaseModel]:
     "The judge's answer: a short reason, then quality, difficulty and category from fixed scales."
@@ -90,7 +90,7 @@ def tag_messages(instruction: str, categories: Sequence[str]) -> list[dict]:
         f"- category, one of: {', '.join(list(categories) + ['other'])}.\n"
         "Give a one-sentence reason first.")]
 
-# %% ../../nbs/34_gen.curate.ipynb #64035a09
+# %% ../../nbs/34_gen.curate.ipynb #a06ae19a
 def tag_records(llm: LLM, records: Sequence[dict], cfg: CurateConfig, store=None, model: str = "", chunk: int = 256) -> dict[str, dict]:
     "Tags `{id, ok, quality, difficulty, category, error, model}` of `records` (from `store` when there), judging the rest in batches."
     done = {t["id"]: t for t in store} if store is not None else {}
@@ -116,7 +116,7 @@ def tag_records(llm: LLM, records: Sequence[dict], cfg: CurateConfig, store=None
         if store is not None: store.append(new)
     return {r["id"]: done[r["id"]] for r in records}
 
-# %% ../../nbs/34_gen.curate.ipynb #d05f9827
+# %% ../../nbs/34_gen.curate.ipynb #cb016739
 def normalize_words(text: str) -> list[str]:
     "Lower-case words of `text` without punctuation."
     return re.findall(r"[a-z0-9_]+", str(text).lower())
@@ -132,15 +132,14 @@ def minhash_dedup(ids: Sequence[str], texts: Sequence[str], threshold: float = 0
     from datasketch import MinHash, MinHashLSH
     lsh, kept, dropped = MinHashLSH(threshold=threshold, num_perm=num_perm), {}, {}
     for i, t in zip(ids, texts):
-        m = MinHash(num_perm=num_perm, seed=seed)
-        for s in shingles(t, ngram): m.update(s.encode("utf-8"))
+        m = MinHash(num_perm=num_perm, seed=seed); m.update_batch([s.encode("utf-8") for s in shingles(t, ngram)])
         hits = [(kept[c].jaccard(m), c) for c in lsh.query(m)]
         best = max(hits, default=(0.0, None))
         if best[0] >= threshold: dropped[i] = best[1]; continue
         lsh.insert(i, m); kept[i] = m
     return dropped
 
-# %% ../../nbs/34_gen.curate.ipynb #691858a4
+# %% ../../nbs/34_gen.curate.ipynb #c00b9dbb
 def embedding_dedup(ids: Sequence[str], vecs: np.ndarray, threshold: float = 0.9, block: int = 1024) -> dict[str, str]:
     "`{dropped id: id of the earlier kept record}` for unit vectors whose cosine reaches `threshold`."
     kept_idx: list[int] = []; dropped = {}
@@ -161,7 +160,7 @@ def embedding_dedup(ids: Sequence[str], vecs: np.ndarray, threshold: float = 0.9
         kept_idx += [b0 + j for j in new_in_block]
     return dropped
 
-# %% ../../nbs/34_gen.curate.ipynb #044e661d
+# %% ../../nbs/34_gen.curate.ipynb #4e89a3b8
 def eval_prompts(benchmarks: Sequence[str], data_dir: str | Path | None = None) -> list[tuple[str, str]]:
     "`(benchmark/item id, text)` of every turn of every prompt of `benchmarks`."
     from matrix_nb.align.benchmarks import load_benchmark
@@ -202,7 +201,7 @@ class Contamination:
                 if out[j] is None and S[j, k] >= threshold: out[j] = f"embedding:{self.ids[k]}@{S[j, k]:.3f}"
         return out
 
-# %% ../../nbs/34_gen.curate.ipynb #e883fbcf
+# %% ../../nbs/34_gen.curate.ipynb #45f4df3e
 _STEP_ORDER = ("failed", "quality", "difficulty", "minhash", "embedding", "contaminated")
 
 def _scopes(recs: Sequence[dict], scope: str) -> list[list[dict]]:
@@ -244,3 +243,19 @@ def curate_counts(decisions: dict[str, dict]) -> dict[str, int]:
     "How many records each step dropped, and how many were kept."
     c = Counter(d["step"] or "kept" for d in decisions.values())
     return {k: c.get(k, 0) for k in ("kept",) + _STEP_ORDER}
+
+# %% ../../nbs/34_gen.curate.ipynb #0929ca1f
+def diversity_stats(texts: Sequence[str], vecs: np.ndarray | None = None, sample: int = 2000, seed: int = 0) -> dict:
+    "Length, distinct-1/2, mean pairwise cosine distance and mean nearest-neighbour cosine of `texts`."
+    words = [normalize_words(t) for t in texts]
+    out: dict[str, Any] = {"n": len(texts), "mean_words": round(float(np.mean([len(w) for w in words])), 2) if texts else 0.0}
+    for n in (1, 2):
+        grams = [tuple(w[i:i + n]) for w in words for i in range(len(w) - n + 1)]
+        out[f"distinct_{n}"] = round(len(set(grams)) / len(grams), 4) if grams else 0.0
+    if vecs is not None and len(texts) > 1:
+        idx = np.random.default_rng(seed).permutation(len(texts))[:sample]
+        V = np.asarray(vecs, dtype=np.float32)[idx]; S = V @ V.T; k = len(idx)
+        off = S[~np.eye(k, dtype=bool)]
+        out["mean_cosine_distance"] = round(float(1 - off.mean()), 4)
+        np.fill_diagonal(S, -np.inf); out["mean_nn_cosine"] = round(float(S.max(1).mean()), 4)
+    return out

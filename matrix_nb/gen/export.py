@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['log', 'LINEAGE_KEYS', 'export_rows', 'save_dataset', 'dataset_card', 'stage_counts', 'export_all']
 
-# %% ../../nbs/35_gen.export.ipynb #6ab9a95a
+# %% ../../nbs/35_gen.export.ipynb #9409e28d
 import json
 from collections import Counter
 from pathlib import Path
@@ -15,12 +15,12 @@ import yaml
 
 from ..core.io import atomic_dir, atomic_write_text, to_json
 from ..core.log import get_logger, progress_enabled
-from .curate import DIFFICULTY, QUALITY, curate_counts
+from .curate import DIFFICULTY, QUALITY, curate_counts, diversity_stats, instruction_of
 from .synth import VARIANTS
 
 log = get_logger(__name__)
 
-# %% ../../nbs/35_gen.export.ipynb #8d3e8a5e
+# %% ../../nbs/35_gen.export.ipynb #03c4e4ae
 LINEAGE_KEYS = ("scenario_id", "agent_id", "agent_name", "group", "scenario_step", "need", "retrieval_score", "society_run",
                 "society_seed", "instruction_model", "response_model", "rejected_model", "seed")
 
@@ -41,7 +41,7 @@ def export_rows(records: Sequence[dict], tags: dict[str, dict], decisions: dict[
                      "lineage": _lineage_row(r.get("lineage") or {})})
     return rows
 
-# %% ../../nbs/35_gen.export.ipynb #ad030863
+# %% ../../nbs/35_gen.export.ipynb #3421a008
 def save_dataset(rows: list[dict], out: str | Path, name: str) -> dict:
     "Write `rows` as `<out>/<name>/` (DatasetDict, split `train`) and `<out>/<name>.parquet`; return paths and count."
     import datasets
@@ -54,7 +54,7 @@ def save_dataset(rows: list[dict], out: str | Path, name: str) -> dict:
     ds.to_parquet(str(part)); part.replace(pq)
     return {"rows": len(rows), "dataset": str(out / name), "parquet": str(pq)}
 
-# %% ../../nbs/35_gen.export.ipynb #103b296e
+# %% ../../nbs/35_gen.export.ipynb #a477ec0f
 def _size_category(n: int) -> str:
     for lim, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")):
         if n < lim: return name
@@ -68,9 +68,15 @@ def _dist_table(rows_by_variant: dict[str, list[dict]], key: str, order: Sequenc
     head = f"| {key} | " + " | ".join(counts) + " |\n|---|" + "---|" * len(counts) + "\n"
     return head + "".join(f"| {c} | " + " | ".join(str(counts[v].get(c, 0)) for v in counts) + " |\n" for c in cats)
 
-# %% ../../nbs/35_gen.export.ipynb #498c9179
+# %% ../../nbs/35_gen.export.ipynb #58c124f8
+def _diversity_table(div: dict[str, dict]) -> str:
+    if not div: return ""
+    keys = list(dict.fromkeys(k for d in div.values() for k in d))
+    return ("## Diversity of the instructions\n\n| variant | " + " | ".join(keys) + " |\n|---|" + "---|" * len(keys) + "\n"
+            + "".join(f"| {v} | " + " | ".join(str(d.get(k, "")) for k in keys) + " |\n" for v, d in div.items()) + "\n")
+
 def dataset_card(rows_by_variant: dict[str, list[dict]], saved: dict[str, dict], stage_counts: dict[str, dict],
-                 config: dict, provenance: dict, models: dict[str, str], smoke: bool = False) -> str:
+                 config: dict, provenance: dict, models: dict[str, str], smoke: bool = False, diversity: dict | None = None) -> str:
     "The README.md of an export: HF YAML header, method, counts, distributions, lineage fields, config, provenance."
     total = sum(len(r) for r in rows_by_variant.values())
     header = {"pretty_name": "MATRIX-Gen synthetic post-training data", "language": ["en"], "tags": ["synthetic", "matrix-gen", "sft", "dpo"],
@@ -92,7 +98,7 @@ def dataset_card(rows_by_variant: dict[str, list[dict]], saved: dict[str, dict],
     L += [f"| {v} | " + " | ".join(str(c.get(s, 0)) for s in steps) + " |" for v, c in stage_counts.items()]
     L += ["", "## Distributions (judge tags)", "", _dist_table(rows_by_variant, "category"),
           _dist_table(rows_by_variant, "quality", QUALITY), _dist_table(rows_by_variant, "difficulty", DIFFICULTY),
-          "## Columns", "",
+          _diversity_table(diversity or {}), "## Columns", "",
           "- `messages` (sft, code, safety, multiturn) or `prompt` / `chosen` / `rejected` (dpo): chat message lists "
           "(`role`, `content`), read directly by `matrix-nb align train`.",
           "- `quality`, `difficulty`, `category`: the judge's tags (null when untagged).",
@@ -103,7 +109,7 @@ def dataset_card(rows_by_variant: dict[str, list[dict]], saved: dict[str, dict],
                                                                                   "platform", "device", "packages") if k in provenance}, 2), "```", ""]
     return "\n".join(L)
 
-# %% ../../nbs/35_gen.export.ipynb #a30e83a8
+# %% ../../nbs/35_gen.export.ipynb #c15faa43
 def stage_counts(records: Sequence[dict], decisions: dict[str, dict], variants: Sequence[str] = VARIANTS) -> dict[str, dict]:
     "Per variant: records synthesized, failed, dropped by each curation step, and exported."
     out = {}
@@ -117,13 +123,17 @@ def stage_counts(records: Sequence[dict], decisions: dict[str, dict], variants: 
 
 def export_all(records: Sequence[dict], tags: dict[str, dict], decisions: dict[str, dict], out: str | Path,
                config: dict | None = None, provenance: dict | None = None, models: dict[str, str] | None = None,
-               smoke: bool = False) -> dict:
+               smoke: bool = False, embed=None) -> dict:
     "Write every variant's dataset, the dataset card and `export.json` into `out`; return the export summary."
     out = Path(out)
     rows = {v: export_rows(records, tags, decisions, v) for v in VARIANTS if any(r.get("variant") == v for r in records)}
     saved = {v: save_dataset(r, out, v) for v, r in rows.items()}
     counts = stage_counts(records, decisions)
-    atomic_write_text(out / "README.md", dataset_card(rows, saved, counts, config or {}, provenance or {}, models or {}, smoke))
-    summary = {"out": str(out), "datasets": saved, "counts": counts, "rows": {v: len(r) for v, r in rows.items()}}
+    div = {}
+    for v, rs in rows.items():
+        texts = [instruction_of(r) for r in rs]
+        div[v] = diversity_stats(texts, embed(texts) if embed is not None and texts else None)
+    atomic_write_text(out / "README.md", dataset_card(rows, saved, counts, config or {}, provenance or {}, models or {}, smoke, div))
+    summary = {"out": str(out), "datasets": saved, "counts": counts, "rows": {v: len(r) for v, r in rows.items()}, "diversity": div}
     atomic_write_text(out / "export.json", to_json(summary, 2) + "\n")
     return summary

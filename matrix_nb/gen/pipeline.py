@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['log', 'GenSynthConfig', 'Models', 'synthesize', 'add_gen_synthesize', 'cmd_gen_synthesize']
 
-# %% ../../nbs/36_gen.pipeline.ipynb #51a7d34f
+# %% ../../nbs/36_gen.pipeline.ipynb #e99646ce
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -25,7 +25,7 @@ from ..sim.core import DriverStats
 
 log = get_logger(__name__)
 
-# %% ../../nbs/36_gen.pipeline.ipynb #824bdf77
+# %% ../../nbs/36_gen.pipeline.ipynb #69ca7f0d
 @dataclass
 class GenSynthConfig(SynthConfig, CurateConfig):
     "A MATRIX-Gen synthesis job: society in, curated SFT / DPO / domain datasets out."
@@ -60,7 +60,7 @@ class GenSynthConfig(SynthConfig, CurateConfig):
     @property
     def smoke(self) -> bool: return any(s.split(":")[0] == "tiny" for s in self.model_specs().values())
 
-# %% ../../nbs/36_gen.pipeline.ipynb #31588110
+# %% ../../nbs/36_gen.pipeline.ipynb #ca734a2a
 class Models:
     "The job's LLMs by role, loaded on first use; the same spec gives the same object."
     def __init__(self, specs: dict[str, str], llms: dict | None = None, cache: bool = True, run=None):
@@ -79,7 +79,7 @@ class Models:
     def router(self) -> ModelRouter:
         return ModelRouter({r: self.get(r) for r in ("instruct", "respond", "reject")}, {r: self.specs[r] for r in ("instruct", "respond", "reject")})
 
-# %% ../../nbs/36_gen.pipeline.ipynb #0f7b88b4
+# %% ../../nbs/36_gen.pipeline.ipynb #6eb6881d
 def synthesize(cfg: GenSynthConfig, out: str | Path | None = None, argv: list[str] | None = None, llms: dict | None = None) -> dict:
     "Run (or resume) a synthesis job: retrieve, synthesize, tag, dedup, decontaminate, export; return the summary."
     society = load_society(cfg.society) if cfg.society else None       # bad input stops here, before a run directory exists
@@ -108,18 +108,19 @@ def synthesize(cfg: GenSynthConfig, out: str | Path | None = None, argv: list[st
         decisions = curate(records, tags, cfg, embedder, con)
         atomic_write_text(run / "curation.jsonl", "".join(to_json({"id": k, **d}) + "\n" for k, d in decisions.items()))
         exp = export_all(records, tags, decisions, run / "data", to_dict(cfg), run.info,
-                         {**specs, "embedder": cfg.embedder, "society": society.source}, smoke=cfg.smoke)
+                         {**specs, "embedder": cfg.embedder, "society": society.source}, smoke=cfg.smoke, embed=embedder.encode)
         fails = Counter(r.get("stage") for r in records if not r.get("ok"))
         summary = {"run_dir": str(run.path), "items": len(items), "resumed": before, "synthesized": len(items) - before,
                    "ok": sum(bool(r.get("ok")) for r in records), "failed_by_stage": dict(fails),
                    "tagged": sum(bool(t.get("ok")) for t in tags.values()), "tagged_now": tagged_now,
                    "tag_failed": sum(not t.get("ok") for t in tags.values()), "rounds": stats.rounds,
-                   "models_loaded": list(models.loaded), "exported": exp["rows"], "counts": exp["counts"], "data": exp["out"]}
+                   "models_loaded": list(models.loaded), "exported": exp["rows"], "counts": exp["counts"], "diversity": exp["diversity"],
+                   "data": exp["out"]}
         run.log(**{k: v for k, v in summary.items() if isinstance(v, (int, float))})
         atomic_write_text(run / "summary.json", to_json(summary, 2) + "\n")
     return summary
 
-# %% ../../nbs/36_gen.pipeline.ipynb #7554be27
+# %% ../../nbs/36_gen.pipeline.ipynb #1e5e7d79
 def add_gen_synthesize(sub):
     "Add `synthesize` to the `gen` command group's subparsers `sub`."
     from matrix_nb.cli.main import add_subparser

