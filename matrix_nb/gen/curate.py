@@ -7,7 +7,7 @@ __all__ = ['log', 'QUALITY', 'DIFFICULTY', 'CurateConfig', 'tags_schema', 'instr
            'normalize_words', 'shingles', 'minhash_dedup', 'embedding_dedup', 'eval_prompts', 'Contamination', 'curate',
            'curate_counts', 'diversity_stats']
 
-# %% ../../nbs/34_gen.curate.ipynb #c8b6e3f8
+# %% ../../nbs/34_gen.curate.ipynb #138e4200
 import functools
 import re
 from collections import Counter
@@ -19,13 +19,13 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from ..core.config import ConfigError, param
-from ..core.log import get_logger
+from ..core.log import get_logger, progress
 from ..llm.core import LLM, GenParams, Request, system, user
 from .synth import GENERAL_CATEGORIES, Embedder
 
 log = get_logger(__name__)
 
-# %% ../../nbs/34_gen.curate.ipynb #aea3efdc
+# %% ../../nbs/34_gen.curate.ipynb #4fb989aa
 QUALITY = ("very poor", "poor", "average", "good", "excellent")          # Magpie / MATRIX-Gen Fig. 5a
 DIFFICULTY = ("very easy", "easy", "medium", "hard", "very hard")        # Magpie / MATRIX-Gen Fig. 5b
 
@@ -67,7 +67,7 @@ class CurateConfig:
             from matrix_nb.align.benchmarks import get_benchmark
             for b in self.eval_benchmarks: get_benchmark(b)
 
-# %% ../../nbs/34_gen.curate.ipynb #14c64874
+# %% ../../nbs/34_gen.curate.ipynb #e6f18ac7
 @functools.lru_cache(maxsize=None)
 def tags_schema(categories: tuple[str, ...], reason_chars: int = 300) -> type[BaseModel]:
     "The judge's answer: a short reason, then quality, difficulty and category from fixed scales."
@@ -90,13 +90,13 @@ def tag_messages(instruction: str, categories: Sequence[str]) -> list[dict]:
         f"- category, one of: {', '.join(list(categories) + ['other'])}.\n"
         "Give a one-sentence reason first.")]
 
-# %% ../../nbs/34_gen.curate.ipynb #3d4d8f0b
-def tag_records(llm: LLM, records: Sequence[dict], cfg: CurateConfig, store=None, model: str = "", chunk: int = 256) -> dict[str, dict]:
+# %% ../../nbs/34_gen.curate.ipynb #dbe645d7
+def tag_records(llm: LLM, records: Sequence[dict], cfg: CurateConfig, store=None, model: str = "", chunk: int = 1024) -> dict[str, dict]:
     "Tags `{id, ok, quality, difficulty, category, error, model}` of `records` (from `store` when there), judging the rest in batches."
     done = {t["id"]: t for t in store} if store is not None else {}
     todo = [r for r in records if r["id"] not in done]
     schema = tags_schema(tuple(cfg.tag_categories), max(8, min(300, cfg.tag_max_tokens // 2)))   # room left for the tags
-    for i in range(0, len(todo), chunk):
+    for i in progress(range(0, len(todo), chunk), "tag", unit="chunk"):
         part = todo[i:i + chunk]
         reqs = [Request(tag_messages(instruction_of(r), cfg.tag_categories), GenParams(temperature=0.0, max_tokens=cfg.tag_max_tokens, seed=0),
                         schema=schema, tag="gen_tag") for r in part]
@@ -116,7 +116,7 @@ def tag_records(llm: LLM, records: Sequence[dict], cfg: CurateConfig, store=None
         if store is not None: store.append(new)
     return {r["id"]: done[r["id"]] for r in records}
 
-# %% ../../nbs/34_gen.curate.ipynb #cfac2653
+# %% ../../nbs/34_gen.curate.ipynb #d679b52e
 def normalize_words(text: str) -> list[str]:
     "Lower-case words of `text` without punctuation."
     return re.findall(r"[a-z0-9_]+", str(text).lower())
@@ -139,7 +139,7 @@ def minhash_dedup(ids: Sequence[str], texts: Sequence[str], threshold: float = 0
         lsh.insert(i, m); kept[i] = m
     return dropped
 
-# %% ../../nbs/34_gen.curate.ipynb #d15638d2
+# %% ../../nbs/34_gen.curate.ipynb #d439c195
 def embedding_dedup(ids: Sequence[str], vecs: np.ndarray, threshold: float = 0.9, block: int = 1024) -> dict[str, str]:
     "`{dropped id: id of the earlier kept record}` for unit vectors whose cosine reaches `threshold`."
     kept_idx: list[int] = []; dropped = {}
@@ -160,7 +160,7 @@ def embedding_dedup(ids: Sequence[str], vecs: np.ndarray, threshold: float = 0.9
         kept_idx += [b0 + j for j in new_in_block]
     return dropped
 
-# %% ../../nbs/34_gen.curate.ipynb #12044a0f
+# %% ../../nbs/34_gen.curate.ipynb #989e56bd
 def eval_prompts(benchmarks: Sequence[str], data_dir: str | Path | None = None) -> list[tuple[str, str]]:
     "`(benchmark/item id, text)` of every turn of every prompt of `benchmarks`."
     from matrix_nb.align.benchmarks import load_benchmark
@@ -201,7 +201,7 @@ class Contamination:
                 if out[j] is None and S[j, k] >= threshold: out[j] = f"embedding:{self.ids[k]}@{S[j, k]:.3f}"
         return out
 
-# %% ../../nbs/34_gen.curate.ipynb #c5dd7759
+# %% ../../nbs/34_gen.curate.ipynb #bcb4d9ed
 _STEP_ORDER = ("failed", "quality", "difficulty", "minhash", "embedding", "contaminated")
 
 def _scopes(recs: Sequence[dict], scope: str) -> list[list[dict]]:
@@ -244,7 +244,7 @@ def curate_counts(decisions: dict[str, dict]) -> dict[str, int]:
     c = Counter(d["step"] or "kept" for d in decisions.values())
     return {k: c.get(k, 0) for k in ("kept",) + _STEP_ORDER}
 
-# %% ../../nbs/34_gen.curate.ipynb #8c8042ba
+# %% ../../nbs/34_gen.curate.ipynb #02a84da6
 def diversity_stats(texts: Sequence[str], vecs: np.ndarray | None = None, sample: int = 2000, seed: int = 0) -> dict:
     "Length, distinct-1/2, mean pairwise cosine distance and mean nearest-neighbour cosine of `texts`."
     words = [normalize_words(t) for t in texts]

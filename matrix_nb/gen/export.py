@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['log', 'LINEAGE_KEYS', 'export_rows', 'save_dataset', 'dataset_card', 'stage_counts', 'export_all']
 
-# %% ../../nbs/35_gen.export.ipynb #a5d0ce3e
+# %% ../../nbs/35_gen.export.ipynb #fc48d521
 import json
 from collections import Counter
 from pathlib import Path
@@ -20,7 +20,7 @@ from .synth import VARIANTS
 
 log = get_logger(__name__)
 
-# %% ../../nbs/35_gen.export.ipynb #ab07cc88
+# %% ../../nbs/35_gen.export.ipynb #dfef6511
 LINEAGE_KEYS = ("scenario_id", "agent_id", "agent_name", "group", "scenario_step", "need", "retrieval_score", "society_run",
                 "society_seed", "instruction_model", "response_model", "rejected_model", "seed")
 
@@ -41,7 +41,7 @@ def export_rows(records: Sequence[dict], tags: dict[str, dict], decisions: dict[
                      "lineage": _lineage_row(r.get("lineage") or {})})
     return rows
 
-# %% ../../nbs/35_gen.export.ipynb #820f9ac3
+# %% ../../nbs/35_gen.export.ipynb #1e9e8f54
 def save_dataset(rows: list[dict], out: str | Path, name: str) -> dict:
     "Write `rows` as `<out>/<name>/` (DatasetDict, split `train`) and `<out>/<name>.parquet`; return paths and count."
     import datasets
@@ -54,7 +54,7 @@ def save_dataset(rows: list[dict], out: str | Path, name: str) -> dict:
     ds.to_parquet(str(part)); part.replace(pq)
     return {"rows": len(rows), "dataset": str(out / name), "parquet": str(pq)}
 
-# %% ../../nbs/35_gen.export.ipynb #f165da1e
+# %% ../../nbs/35_gen.export.ipynb #d82098d9
 def _size_category(n: int) -> str:
     for lim, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")):
         if n < lim: return name
@@ -68,7 +68,7 @@ def _dist_table(rows_by_variant: dict[str, list[dict]], key: str, order: Sequenc
     head = f"| {key} | " + " | ".join(counts) + " |\n|---|" + "---|" * len(counts) + "\n"
     return head + "".join(f"| {c} | " + " | ".join(str(counts[v].get(c, 0)) for v in counts) + " |\n" for c in cats)
 
-# %% ../../nbs/35_gen.export.ipynb #52942ecb
+# %% ../../nbs/35_gen.export.ipynb #36fd983a
 def _diversity_table(div: dict[str, dict]) -> str:
     if not div: return ""
     keys = list(dict.fromkeys(k for d in div.values() for k in d))
@@ -109,7 +109,7 @@ def dataset_card(rows_by_variant: dict[str, list[dict]], saved: dict[str, dict],
                                                                                   "platform", "device", "packages") if k in provenance}, 2), "```", ""]
     return "\n".join(L)
 
-# %% ../../nbs/35_gen.export.ipynb #65be49e5
+# %% ../../nbs/35_gen.export.ipynb #69662ea2
 def stage_counts(records: Sequence[dict], decisions: dict[str, dict], variants: Sequence[str] = VARIANTS) -> dict[str, dict]:
     "Per variant: records synthesized, failed, dropped by each curation step, and exported."
     out = {}

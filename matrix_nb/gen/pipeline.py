@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['log', 'GenSynthConfig', 'Models', 'synthesize', 'add_gen_synthesize', 'cmd_gen_synthesize']
 
-# %% ../../nbs/36_gen.pipeline.ipynb #b8ce00fc
+# %% ../../nbs/36_gen.pipeline.ipynb #bf86acf2
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -25,7 +25,7 @@ from ..sim.core import DriverStats
 
 log = get_logger(__name__)
 
-# %% ../../nbs/36_gen.pipeline.ipynb #d4a266f4
+# %% ../../nbs/36_gen.pipeline.ipynb #85b53789
 @dataclass
 class GenSynthConfig(SynthConfig, CurateConfig):
     "A MATRIX-Gen synthesis job: society in, curated SFT / DPO / domain datasets out."
@@ -60,7 +60,7 @@ class GenSynthConfig(SynthConfig, CurateConfig):
     @property
     def smoke(self) -> bool: return any(s.split(":")[0] == "tiny" for s in self.model_specs().values())
 
-# %% ../../nbs/36_gen.pipeline.ipynb #a768ee52
+# %% ../../nbs/36_gen.pipeline.ipynb #16b0d68e
 class Models:
     "The job's LLMs by role, loaded on first use; the same spec gives the same object."
     def __init__(self, specs: dict[str, str], llms: dict | None = None, cache: bool = True, run=None):
@@ -79,7 +79,11 @@ class Models:
     def router(self) -> ModelRouter:
         return ModelRouter({r: self.get(r) for r in ("instruct", "respond", "reject")}, {r: self.specs[r] for r in ("instruct", "respond", "reject")})
 
-# %% ../../nbs/36_gen.pipeline.ipynb #282d88b7
+# %% ../../nbs/36_gen.pipeline.ipynb #3b157ceb
+def _slug(spec: str) -> str:
+    import hashlib, re
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", spec)[-40:] + "-" + hashlib.sha256(spec.encode()).hexdigest()[:8]
+
 def synthesize(cfg: GenSynthConfig, out: str | Path | None = None, argv: list[str] | None = None, llms: dict | None = None) -> dict:
     "Run (or resume) a synthesis job: retrieve, synthesize, tag, dedup, decontaminate, export; return the summary."
     society = load_society(cfg.society) if cfg.society else None       # bad input stops here, before a run directory exists
@@ -88,7 +92,7 @@ def synthesize(cfg: GenSynthConfig, out: str | Path | None = None, argv: list[st
         if society is None: society = load_society(write_fixture_society(run / "society", cfg.fixture_scenarios, cfg.seed))
         embedder = Embedder(cfg.embedder)
         specs = cfg.model_specs(); models = Models(specs, llms, cfg.cache, run)
-        items = plan_items(society, cfg, embedder)
+        items = plan_items(society, cfg, embedder, names=specs)
         ctx = SynthContext(society, cfg, {r: specs[r] for r in ("instruct", "respond", "reject")})
         stats = DriverStats()
         with RecordStore(run / "synth.jsonl") as st:
@@ -99,7 +103,7 @@ def synthesize(cfg: GenSynthConfig, out: str | Path | None = None, argv: list[st
         tags, tagged_now = {}, 0
         if cfg.tag:
             ok = [r for r in records if r.get("ok")]
-            with RecordStore(run / "tags.jsonl") as st:
+            with RecordStore(run / f"tags-{_slug(specs['judge'])}.jsonl") as st:     # one store per judge
                 tagged_now = sum(r["id"] not in st for r in ok)
                 tags = tag_records(models.get("judge") if tagged_now else None, ok, cfg, st, specs["judge"])
         con = None
@@ -120,7 +124,7 @@ def synthesize(cfg: GenSynthConfig, out: str | Path | None = None, argv: list[st
         atomic_write_text(run / "summary.json", to_json(summary, 2) + "\n")
     return summary
 
-# %% ../../nbs/36_gen.pipeline.ipynb #4922dd8d
+# %% ../../nbs/36_gen.pipeline.ipynb #75077c31
 def add_gen_synthesize(sub):
     "Add `synthesize` to the `gen` command group's subparsers `sub`."
     from matrix_nb.cli.main import add_subparser

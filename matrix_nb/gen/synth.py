@@ -9,7 +9,7 @@ __all__ = ['log', 'EMBEDDERS', 'VARIANTS', 'Complexity', 'GENERAL_CATEGORIES', '
            'SynthItem', 'item_id', 'plan_items', 'SynthPrompts', 'ModelRouter', 'SynthContext', 'synth_program',
            'synthesize_items']
 
-# %% ../../nbs/33_gen.synth.ipynb #58b80ed6
+# %% ../../nbs/33_gen.synth.ipynb #8fb77d9a
 import hashlib
 import random
 from dataclasses import asdict, dataclass, field
@@ -28,7 +28,7 @@ from ..sim.core import DriverStats, Trace, ask, gather, run_programs
 
 log = get_logger(__name__)
 
-# %% ../../nbs/33_gen.synth.ipynb #8739d7fa
+# %% ../../nbs/33_gen.synth.ipynb #17c666bd
 _FIX_PEOPLE = [
     ("Dana Whitfield", "IT manager, 41, taking an evening course in Python for data science; pragmatic and detail-minded"),
     ("Marco Ruiz", "esports coach of a college team; competitive, analytical, always reviewing match footage"),
@@ -82,7 +82,7 @@ def write_fixture_society(dir: str | Path, n: int = 8, seed: int = 0) -> Path:
         atomic_write_text(dir / name, "".join(to_json(r) + "\n" for r in rows))
     return dir
 
-# %% ../../nbs/33_gen.synth.ipynb #658a63ef
+# %% ../../nbs/33_gen.synth.ipynb #b16d8c02
 @dataclass
 class Society:
     "Scenarios and the profiles of their agents, as the society simulator wrote them."
@@ -113,7 +113,7 @@ def load_society(dir: str | Path) -> Society:
     if not scen: raise ConfigError("no scenario in scenarios.jsonl", dir)
     return Society(scen, profiles, str(dir))
 
-# %% ../../nbs/33_gen.synth.ipynb #2052d0a9
+# %% ../../nbs/33_gen.synth.ipynb #ea97d2ca
 EMBEDDERS = ("minilm", "hash")
 
 def hash_embed(texts: Sequence[str], dim: int = 384) -> np.ndarray:
@@ -143,7 +143,7 @@ class Embedder:
             import transformers; transformers.utils.logging.disable_progress_bar()
         return embed_texts(texts, cache=self.cache)
 
-# %% ../../nbs/33_gen.synth.ipynb #1e24cb24
+# %% ../../nbs/33_gen.synth.ipynb #10b4dfea
 def retrieve(need: str, scenarios: Sequence[dict], embedder: Embedder, k: int | None = None) -> list[tuple[dict, float]]:
     "The `k` scenarios (all when None) most similar to `need`, best first, with their cosine similarity."
     if not scenarios: return []
@@ -152,7 +152,7 @@ def retrieve(need: str, scenarios: Sequence[dict], embedder: Embedder, k: int | 
     order = sorted(range(len(scenarios)), key=lambda i: (-sims[i], i))[:k]
     return [(scenarios[i], round(float(sims[i]), 4)) for i in order]
 
-# %% ../../nbs/33_gen.synth.ipynb #5d9a5f9c
+# %% ../../nbs/33_gen.synth.ipynb #0ba72a1e
 VARIANTS = ("sft", "dpo", "code", "safety", "multiturn")
 Complexity = Literal["simple", "complex"]
 
@@ -216,7 +216,7 @@ class SynthConfig:
     def category_pool(self, variant: str) -> list[str]:
         return {"code": self.code_categories, "safety": self.safety_categories}.get(variant, self.categories)
 
-# %% ../../nbs/33_gen.synth.ipynb #a6ff97d6
+# %% ../../nbs/33_gen.synth.ipynb #3b5a24be
 @dataclass
 class SynthItem:
     "One record to synthesize: who asks, in which scenario, under which controls."
@@ -230,27 +230,30 @@ class SynthItem:
     style: str
     need: str
 
-def item_id(variant: str, scenario_id: Any, agent_id: Any, k: int) -> str:
-    "A stable id of the `k`-th item of `variant` for (scenario, agent)."
-    return f"{variant}-" + hashlib.sha256(f"{variant}|{scenario_id}|{agent_id}|{k}".encode()).hexdigest()[:16]
+def item_id(variant: str, scenario_id: Any, agent_id: Any, k: int, salt: str = "") -> str:
+    "A stable id of the `k`-th item of `variant` for (scenario, agent), under settings `salt`."
+    return f"{variant}-" + hashlib.sha256(f"{variant}|{scenario_id}|{agent_id}|{k}|{salt}".encode()).hexdigest()[:16]
 
-def plan_items(society: Society, cfg: SynthConfig, embedder: Embedder, variants: Sequence[str] = VARIANTS) -> list[SynthItem]:
-    "Every item of every variant, in a deterministic order."
-    items = []
+def plan_items(society: Society, cfg: SynthConfig, embedder: Embedder, variants: Sequence[str] = VARIANTS,
+               names: dict[str, str] | None = None) -> list[SynthItem]:
+    "Every item of every variant, in a deterministic order (`names`: role -> model spec, part of the ids)."
+    items, names = [], names or {}
     for v in variants:
         n = cfg.count(v)
         if n <= 0: continue
+        roles = ("instruct", "respond", "reject") if v == "dpo" else ("instruct", "respond")
+        salt = "|".join([cfg.complexity(v), str(cfg.seed)] + [names.get(r, "") for r in roles])
         ranked = retrieve(cfg.need(v), society.scenarios, embedder, cfg.retrieve_k)
         pairs = [(s, str(a), sc) for s, sc in ranked for a in s["agents"]]
         for j in range(n):
             s, a, sc = pairs[j % len(pairs)]
-            iid = item_id(v, s["id"], a, j // len(pairs))
+            iid = item_id(v, s["id"], a, j // len(pairs), salt)
             rng = random.Random(f"{cfg.seed}|{iid}")
             items.append(SynthItem(iid, v, str(s["id"]), a, sc, rng.choice(cfg.category_pool(v)), cfg.complexity(v),
                                    rng.choice(cfg.styles), cfg.need(v)))
     return items
 
-# %% ../../nbs/33_gen.synth.ipynb #9eecdd0b
+# %% ../../nbs/33_gen.synth.ipynb #955bc41a
 COMPLEXITY_TEXT = {
     "simple": "a simple, everyday request that a knowledgeable friend could answer in a few paragraphs",
     "complex": "a complex, specialized request that needs expert knowledge and several steps of careful reasoning, "
@@ -293,7 +296,7 @@ class SynthPrompts:
             f"so far:\n{talk}\n\nWrite your next message to the assistant: a natural follow-up that builds on its last "
             "answer (a clarification, a harder case, or the next step). Write only the message.")]
 
-# %% ../../nbs/33_gen.synth.ipynb #d3c8bfd2
+# %% ../../nbs/33_gen.synth.ipynb #61106ee8
 ROLES = ("instruct", "respond", "reject")
 
 class ModelRouter:
@@ -316,7 +319,7 @@ class ModelRouter:
             for i, res in zip(idx, m.generate([requests[i] for i in idx])): out[i] = res
         return out
 
-# %% ../../nbs/33_gen.synth.ipynb #97203efc
+# %% ../../nbs/33_gen.synth.ipynb #392d7a1b
 @dataclass
 class SynthContext:
     "What every item program needs."
@@ -342,7 +345,7 @@ def _request(ctx: SynthContext, seeder: Seeder, role: str, tag: str, field_: str
     schema = text_schema(tag.capitalize(), field_, ctx.budget.chars(tag))
     return Request(messages, ctx.budget.params(tag, seeder.next(tag)), schema=schema, tag=f"gen_{tag}", meta={"model": role})
 
-# %% ../../nbs/33_gen.synth.ipynb #05b46260
+# %% ../../nbs/33_gen.synth.ipynb #97d16048
 def synth_program(item: SynthItem, ctx: SynthContext):
     "A program (for `run_programs`) that synthesizes `item` and returns its record."
     scen, trace, seeder, P = ctx.by_id[item.scenario_id], Trace(), Seeder(f"{ctx.cfg.seed}|{item.id}"), ctx.prompts
@@ -378,7 +381,7 @@ def synth_program(item: SynthItem, ctx: SynthContext):
         rec["messages"] = chat
     rec.update(ok=True, calls=trace.calls); return rec
 
-# %% ../../nbs/33_gen.synth.ipynb #8f99a9f0
+# %% ../../nbs/33_gen.synth.ipynb #43831c73
 def synthesize_items(llm: LLM, items: Sequence[SynthItem], ctx: SynthContext, store=None, max_live: int | None = 256,
                      stats: DriverStats | None = None) -> dict[str, dict]:
     "Records of `items` (from `store` when already there), synthesizing the missing ones in batched rounds."
