@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['log', 'LINEAGE_KEYS', 'export_rows', 'save_dataset', 'dataset_card', 'stage_counts', 'export_all']
 
-# %% ../../nbs/35_gen.export.ipynb #fc48d521
+# %% ../../nbs/35_gen.export.ipynb #a8dd68f9
 import json
 from collections import Counter
 from pathlib import Path
@@ -15,12 +15,13 @@ import yaml
 
 from ..core.io import atomic_dir, atomic_write_text, to_json
 from ..core.log import get_logger, progress_enabled
+from ..align.templates import messages_to_sharegpt
 from .curate import DIFFICULTY, QUALITY, curate_counts, diversity_stats, instruction_of
 from .synth import VARIANTS
 
 log = get_logger(__name__)
 
-# %% ../../nbs/35_gen.export.ipynb #dfef6511
+# %% ../../nbs/35_gen.export.ipynb #05b97abb
 LINEAGE_KEYS = ("scenario_id", "agent_id", "agent_name", "group", "scenario_step", "need", "retrieval_score", "society_run",
                 "society_seed", "instruction_model", "response_model", "rejected_model", "seed")
 
@@ -41,7 +42,7 @@ def export_rows(records: Sequence[dict], tags: dict[str, dict], decisions: dict[
                      "lineage": _lineage_row(r.get("lineage") or {})})
     return rows
 
-# %% ../../nbs/35_gen.export.ipynb #1e9e8f54
+# %% ../../nbs/35_gen.export.ipynb #c31b9494
 def save_dataset(rows: list[dict], out: str | Path, name: str) -> dict:
     "Write `rows` as `<out>/<name>/` (DatasetDict, split `train`) and `<out>/<name>.parquet`; return paths and count."
     import datasets
@@ -52,9 +53,14 @@ def save_dataset(rows: list[dict], out: str | Path, name: str) -> dict:
     with atomic_dir(out / name) as tmp: datasets.DatasetDict({"train": ds}).save_to_disk(str(tmp))
     pq = out / f"{name}.parquet"; part = out / f".{name}.parquet.tmp"
     ds.to_parquet(str(part)); part.replace(pq)
-    return {"rows": len(rows), "dataset": str(out / name), "parquet": str(pq)}
+    info = {"rows": len(rows), "dataset": str(out / name), "parquet": str(pq)}
+    if "messages" in rows[0]:                                          # the paper's FastChat format, for its trainer
+        share = [{"id": r["id"], "conversations": messages_to_sharegpt(r["messages"])} for r in rows]
+        atomic_write_text(out / f"{name}.sharegpt.json", json.dumps(share, ensure_ascii=False, indent=1) + "\n")
+        info["sharegpt"] = str(out / f"{name}.sharegpt.json")
+    return info
 
-# %% ../../nbs/35_gen.export.ipynb #d82098d9
+# %% ../../nbs/35_gen.export.ipynb #ebfb9436
 def _size_category(n: int) -> str:
     for lim, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")):
         if n < lim: return name
@@ -68,7 +74,7 @@ def _dist_table(rows_by_variant: dict[str, list[dict]], key: str, order: Sequenc
     head = f"| {key} | " + " | ".join(counts) + " |\n|---|" + "---|" * len(counts) + "\n"
     return head + "".join(f"| {c} | " + " | ".join(str(counts[v].get(c, 0)) for v in counts) + " |\n" for c in cats)
 
-# %% ../../nbs/35_gen.export.ipynb #36fd983a
+# %% ../../nbs/35_gen.export.ipynb #57a60ad2
 def _diversity_table(div: dict[str, dict]) -> str:
     if not div: return ""
     keys = list(dict.fromkeys(k for d in div.values() for k in d))
@@ -100,7 +106,7 @@ def dataset_card(rows_by_variant: dict[str, list[dict]], saved: dict[str, dict],
           _dist_table(rows_by_variant, "quality", QUALITY), _dist_table(rows_by_variant, "difficulty", DIFFICULTY),
           _diversity_table(diversity or {}), "## Columns", "",
           "- `messages` (sft, code, safety, multiturn) or `prompt` / `chosen` / `rejected` (dpo): chat message lists "
-          "(`role`, `content`), read directly by `matrix-nb align train`.",
+          "(`role`, `content`), read directly by `matrix-nb align train`; chat variants also as `<variant>.sharegpt.json` (FastChat).",
           "- `quality`, `difficulty`, `category`: the judge's tags (null when untagged).",
           "- `controls`: the category, complexity and style the instruction was asked for.",
           "- `lineage`: " + ", ".join(f"`{k}`" for k in LINEAGE_KEYS) + ".", "",
@@ -109,7 +115,7 @@ def dataset_card(rows_by_variant: dict[str, list[dict]], saved: dict[str, dict],
                                                                                   "platform", "device", "packages") if k in provenance}, 2), "```", ""]
     return "\n".join(L)
 
-# %% ../../nbs/35_gen.export.ipynb #69662ea2
+# %% ../../nbs/35_gen.export.ipynb #1800bcea
 def stage_counts(records: Sequence[dict], decisions: dict[str, dict], variants: Sequence[str] = VARIANTS) -> dict[str, dict]:
     "Per variant: records synthesized, failed, dropped by each curation step, and exported."
     out = {}
