@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['log', 'GenSynthConfig', 'Models', 'synthesize', 'add_gen_synthesize', 'cmd_gen_synthesize']
 
-# %% ../../nbs/36_gen.pipeline.ipynb #bf86acf2
+# %% ../../nbs/36_gen.pipeline.ipynb #4da8f8a8
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -25,7 +25,7 @@ from ..sim.core import DriverStats
 
 log = get_logger(__name__)
 
-# %% ../../nbs/36_gen.pipeline.ipynb #85b53789
+# %% ../../nbs/36_gen.pipeline.ipynb #74a7f85a
 @dataclass
 class GenSynthConfig(SynthConfig, CurateConfig):
     "A MATRIX-Gen synthesis job: society in, curated SFT / DPO / domain datasets out."
@@ -60,7 +60,7 @@ class GenSynthConfig(SynthConfig, CurateConfig):
     @property
     def smoke(self) -> bool: return any(s.split(":")[0] == "tiny" for s in self.model_specs().values())
 
-# %% ../../nbs/36_gen.pipeline.ipynb #16b0d68e
+# %% ../../nbs/36_gen.pipeline.ipynb #551bfb2a
 class Models:
     "The job's LLMs by role, loaded on first use; the same spec gives the same object."
     def __init__(self, specs: dict[str, str], llms: dict | None = None, cache: bool = True, run=None):
@@ -76,10 +76,11 @@ class Models:
             self._by_spec[spec] = load_llm(spec, cache=self.cache, run=self.run); self.loaded.append(spec)
         return self._by_spec[spec]
 
-    def router(self) -> ModelRouter:
-        return ModelRouter({r: self.get(r) for r in ("instruct", "respond", "reject")}, {r: self.specs[r] for r in ("instruct", "respond", "reject")})
+    def router(self, roles=("instruct", "respond", "reject")) -> ModelRouter:
+        "A `ModelRouter` over `roles` (a role left out is never loaded)."
+        return ModelRouter({r: self.get(r) for r in roles}, {r: self.specs[r] for r in roles})
 
-# %% ../../nbs/36_gen.pipeline.ipynb #3b157ceb
+# %% ../../nbs/36_gen.pipeline.ipynb #8d19b629
 def _slug(spec: str) -> str:
     import hashlib, re
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", spec)[-40:] + "-" + hashlib.sha256(spec.encode()).hexdigest()[:8]
@@ -96,9 +97,9 @@ def synthesize(cfg: GenSynthConfig, out: str | Path | None = None, argv: list[st
         ctx = SynthContext(society, cfg, {r: specs[r] for r in ("instruct", "respond", "reject")})
         stats = DriverStats()
         with RecordStore(run / "synth.jsonl") as st:
-            before = sum(it.id in st for it in items)
-            pending = before < len(items)
-            recs = synthesize_items(models.router() if pending else None, items, ctx, st, cfg.max_live, stats)
+            todo = [it for it in items if it.id not in st]; before = len(items) - len(todo)
+            roles = ("instruct", "respond") + (("reject",) if any(it.variant == "dpo" for it in todo) else ())
+            recs = synthesize_items(models.router(roles) if todo else None, items, ctx, st, cfg.max_live, stats)
         records = [recs[it.id] for it in items]
         tags, tagged_now = {}, 0
         if cfg.tag:
@@ -124,7 +125,7 @@ def synthesize(cfg: GenSynthConfig, out: str | Path | None = None, argv: list[st
         atomic_write_text(run / "summary.json", to_json(summary, 2) + "\n")
     return summary
 
-# %% ../../nbs/36_gen.pipeline.ipynb #75077c31
+# %% ../../nbs/36_gen.pipeline.ipynb #7f6786f5
 def add_gen_synthesize(sub):
     "Add `synthesize` to the `gen` command group's subparsers `sub`."
     from matrix_nb.cli.main import add_subparser
