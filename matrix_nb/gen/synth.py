@@ -6,10 +6,10 @@
 __all__ = ['log', 'EMBEDDERS', 'VARIANTS', 'Complexity', 'GENERAL_CATEGORIES', 'SAFETY_CATEGORIES', 'STYLES', 'COMPLEXITY_TEXT',
            'VARIANT_TEXT', 'ASSISTANT_SYSTEM', 'SAFE_SYSTEM', 'ROLES', 'fixture_profiles', 'fixture_scenarios',
            'write_fixture_society', 'Society', 'load_society', 'hash_embed', 'Embedder', 'retrieve', 'SynthConfig',
-           'SynthItem', 'item_id', 'plan_items', 'SynthPrompts', 'ModelRouter', 'SynthContext', 'synth_program',
-           'synthesize_items']
+           'SynthItem', 'item_id', 'plan_items', 'SynthPrompts', 'ModelRouter', 'SynthContext', 'agent_actions',
+           'synth_program', 'synthesize_items']
 
-# %% ../../nbs/33_gen.synth.ipynb #8fb77d9a
+# %% ../../nbs/33_gen.synth.ipynb #db551090
 import hashlib
 import random
 from dataclasses import asdict, dataclass, field
@@ -28,7 +28,7 @@ from ..sim.core import DriverStats, Trace, ask, gather, run_programs
 
 log = get_logger(__name__)
 
-# %% ../../nbs/33_gen.synth.ipynb #17c666bd
+# %% ../../nbs/33_gen.synth.ipynb #46127380
 _FIX_PEOPLE = [
     ("Dana Whitfield", "IT manager, 41, taking an evening course in Python for data science; pragmatic and detail-minded"),
     ("Marco Ruiz", "esports coach of a college team; competitive, analytical, always reviewing match footage"),
@@ -82,7 +82,7 @@ def write_fixture_society(dir: str | Path, n: int = 8, seed: int = 0) -> Path:
         atomic_write_text(dir / name, "".join(to_json(r) + "\n" for r in rows))
     return dir
 
-# %% ../../nbs/33_gen.synth.ipynb #b16d8c02
+# %% ../../nbs/33_gen.synth.ipynb #6e96aca7
 @dataclass
 class Society:
     "Scenarios and the profiles of their agents, as the society simulator wrote them."
@@ -113,7 +113,7 @@ def load_society(dir: str | Path) -> Society:
     if not scen: raise ConfigError("no scenario in scenarios.jsonl", dir)
     return Society(scen, profiles, str(dir))
 
-# %% ../../nbs/33_gen.synth.ipynb #ea97d2ca
+# %% ../../nbs/33_gen.synth.ipynb #0584130b
 EMBEDDERS = ("minilm", "hash")
 
 def hash_embed(texts: Sequence[str], dim: int = 384) -> np.ndarray:
@@ -143,7 +143,7 @@ class Embedder:
             import transformers; transformers.utils.logging.disable_progress_bar()
         return embed_texts(texts, cache=self.cache)
 
-# %% ../../nbs/33_gen.synth.ipynb #10b4dfea
+# %% ../../nbs/33_gen.synth.ipynb #9304c772
 def retrieve(need: str, scenarios: Sequence[dict], embedder: Embedder, k: int | None = None) -> list[tuple[dict, float]]:
     "The `k` scenarios (all when None) most similar to `need`, best first, with their cosine similarity."
     if not scenarios: return []
@@ -152,7 +152,7 @@ def retrieve(need: str, scenarios: Sequence[dict], embedder: Embedder, k: int | 
     order = sorted(range(len(scenarios)), key=lambda i: (-sims[i], i))[:k]
     return [(scenarios[i], round(float(sims[i]), 4)) for i in order]
 
-# %% ../../nbs/33_gen.synth.ipynb #0ba72a1e
+# %% ../../nbs/33_gen.synth.ipynb #3d84190f
 VARIANTS = ("sft", "dpo", "code", "safety", "multiturn")
 Complexity = Literal["simple", "complex"]
 
@@ -216,7 +216,7 @@ class SynthConfig:
     def category_pool(self, variant: str) -> list[str]:
         return {"code": self.code_categories, "safety": self.safety_categories}.get(variant, self.categories)
 
-# %% ../../nbs/33_gen.synth.ipynb #3b5a24be
+# %% ../../nbs/33_gen.synth.ipynb #37b39147
 @dataclass
 class SynthItem:
     "One record to synthesize: who asks, in which scenario, under which controls."
@@ -253,7 +253,7 @@ def plan_items(society: Society, cfg: SynthConfig, embedder: Embedder, variants:
                                    rng.choice(cfg.styles), cfg.need(v)))
     return items
 
-# %% ../../nbs/33_gen.synth.ipynb #955bc41a
+# %% ../../nbs/33_gen.synth.ipynb #42caa8cf
 COMPLEXITY_TEXT = {
     "simple": "a simple, everyday request that a knowledgeable friend could answer in a few paragraphs",
     "complex": "a complex, specialized request that needs expert knowledge and several steps of careful reasoning, "
@@ -296,7 +296,7 @@ class SynthPrompts:
             f"so far:\n{talk}\n\nWrite your next message to the assistant: a natural follow-up that builds on its last "
             "answer (a clarification, a harder case, or the next step). Write only the message.")]
 
-# %% ../../nbs/33_gen.synth.ipynb #61106ee8
+# %% ../../nbs/33_gen.synth.ipynb #8c3b76f8
 ROLES = ("instruct", "respond", "reject")
 
 class ModelRouter:
@@ -319,7 +319,7 @@ class ModelRouter:
             for i, res in zip(idx, m.generate([requests[i] for i in idx])): out[i] = res
         return out
 
-# %% ../../nbs/33_gen.synth.ipynb #392d7a1b
+# %% ../../nbs/33_gen.synth.ipynb #e7f08e5a
 @dataclass
 class SynthContext:
     "What every item program needs."
@@ -341,16 +341,25 @@ def _lineage(item: SynthItem, ctx: SynthContext, scen: dict) -> dict:
             "instruction_model": ctx.names.get("instruct", ""), "response_model": ctx.names.get("respond", ""),
             "rejected_model": ctx.names.get("reject", "") if item.variant == "dpo" else "", "seed": ctx.cfg.seed}
 
+def agent_actions(scenario: dict, agent_id: str) -> list[str]:
+    "The texts of `agent_id`'s actions in `scenario` (actions keyed `agent` or `agent_id`, text in `text` or `action`)."
+    out = []
+    for a in scenario.get("actions") or []:
+        if isinstance(a, dict) and str(a.get("agent", a.get("agent_id"))) == str(agent_id):
+            t = a.get("text") or a.get("action") or a.get("content")
+            if isinstance(t, str) and t.strip(): out.append(t.strip())
+    return out
+
 def _request(ctx: SynthContext, seeder: Seeder, role: str, tag: str, field_: str, messages: list[Msg]) -> Request:
     schema = text_schema(tag.capitalize(), field_, ctx.budget.chars(tag))
     return Request(messages, ctx.budget.params(tag, seeder.next(tag)), schema=schema, tag=f"gen_{tag}", meta={"model": role})
 
-# %% ../../nbs/33_gen.synth.ipynb #97d16048
+# %% ../../nbs/33_gen.synth.ipynb #ef1dad95
 def synth_program(item: SynthItem, ctx: SynthContext):
     "A program (for `run_programs`) that synthesizes `item` and returns its record."
     scen, trace, seeder, P = ctx.by_id[item.scenario_id], Trace(), Seeder(f"{ctx.cfg.seed}|{item.id}"), ctx.prompts
     persona = P.persona(ctx.society.profiles[item.agent_id], ctx.cfg.persona_chars)
-    acts = [a["text"] for a in scen.get("actions") or [] if isinstance(a, dict) and str(a.get("agent", a.get("agent_id"))) == item.agent_id]
+    acts = agent_actions(scen, item.agent_id)
     scene = clip(scen["text"], ctx.cfg.scenario_chars)
     rec = {"id": item.id, "variant": item.variant, "ok": False, "error": None, "stage": None,
            "controls": {"category": item.category, "complexity": item.complexity, "style": item.style},
@@ -381,7 +390,7 @@ def synth_program(item: SynthItem, ctx: SynthContext):
         rec["messages"] = chat
     rec.update(ok=True, calls=trace.calls); return rec
 
-# %% ../../nbs/33_gen.synth.ipynb #43831c73
+# %% ../../nbs/33_gen.synth.ipynb #083d6b6a
 def synthesize_items(llm: LLM, items: Sequence[SynthItem], ctx: SynthContext, store=None, max_live: int | None = 256,
                      stats: DriverStats | None = None) -> dict[str, dict]:
     "Records of `items` (from `store` when already there), synthesizing the missing ones in batched rounds."
