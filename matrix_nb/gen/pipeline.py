@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['log', 'GenSynthConfig', 'Models', 'synthesize', 'add_gen_synthesize', 'cmd_gen_synthesize']
 
-# %% ../../nbs/36_gen.pipeline.ipynb #4da8f8a8
+# %% ../../nbs/36_gen.pipeline.ipynb #4985b3d6
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -25,11 +25,12 @@ from ..sim.core import DriverStats
 
 log = get_logger(__name__)
 
-# %% ../../nbs/36_gen.pipeline.ipynb #74a7f85a
+# %% ../../nbs/36_gen.pipeline.ipynb #01ad2233
 @dataclass
 class GenSynthConfig(SynthConfig, CurateConfig):
     "A MATRIX-Gen synthesis job: society in, curated SFT / DPO / domain datasets out."
     society: str | None = param(None, "a `gen society` run directory (scenarios.jsonl + profiles.jsonl); None: the built-in fixture society")
+    skip_failed_scenarios: bool = param(False, "leave out scenarios the society marked ok: false (their text is the actions joined verbatim)")
     fixture_scenarios: int = param(8, "scenarios of the fixture society (used only when society is None)")
     instruct_model: str = param("tiny", "LLM spec that role-plays the agents (paper: Llama-3-8B-Instruct)")
     respond_model: str | None = param(None, "LLM spec of the responses / DPO chosen (paper: Llama-3-8B-Instruct); None: instruct_model")
@@ -60,7 +61,7 @@ class GenSynthConfig(SynthConfig, CurateConfig):
     @property
     def smoke(self) -> bool: return any(s.split(":")[0] == "tiny" for s in self.model_specs().values())
 
-# %% ../../nbs/36_gen.pipeline.ipynb #551bfb2a
+# %% ../../nbs/36_gen.pipeline.ipynb #d410f014
 class Models:
     "The job's LLMs by role, loaded on first use; the same spec gives the same object."
     def __init__(self, specs: dict[str, str], llms: dict | None = None, cache: bool = True, run=None):
@@ -80,7 +81,7 @@ class Models:
         "A `ModelRouter` over `roles` (a role left out is never loaded)."
         return ModelRouter({r: self.get(r) for r in roles}, {r: self.specs[r] for r in roles})
 
-# %% ../../nbs/36_gen.pipeline.ipynb #8d19b629
+# %% ../../nbs/36_gen.pipeline.ipynb #cbc160ac
 def _slug(spec: str) -> str:
     import hashlib, re
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", spec)[-40:] + "-" + hashlib.sha256(spec.encode()).hexdigest()[:8]
@@ -91,6 +92,9 @@ def synthesize(cfg: GenSynthConfig, out: str | Path | None = None, argv: list[st
     run = start_run("gen-synth", cfg, root=cfg.out, seed=cfg.seed, argv=argv, path=out)
     with run:
         if society is None: society = load_society(write_fixture_society(run / "society", cfg.fixture_scenarios, cfg.seed))
+        if cfg.skip_failed_scenarios:
+            society.scenarios = [x for x in society.scenarios if x.get("ok", True)]
+            if not society.scenarios: raise ConfigError("every scenario failed in the society run", key="skip_failed_scenarios")
         embedder = Embedder(cfg.embedder)
         specs = cfg.model_specs(); models = Models(specs, llms, cfg.cache, run)
         items = plan_items(society, cfg, embedder, names=specs)
@@ -125,7 +129,7 @@ def synthesize(cfg: GenSynthConfig, out: str | Path | None = None, argv: list[st
         atomic_write_text(run / "summary.json", to_json(summary, 2) + "\n")
     return summary
 
-# %% ../../nbs/36_gen.pipeline.ipynb #7f6786f5
+# %% ../../nbs/36_gen.pipeline.ipynb #6c134bde
 def add_gen_synthesize(sub):
     "Add `synthesize` to the `gen` command group's subparsers `sub`."
     from matrix_nb.cli.main import add_subparser
