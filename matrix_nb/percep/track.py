@@ -5,9 +5,9 @@
 # %% auto #0
 __all__ = ['HOTA_ALPHAS', 'CLEAR_METRICS', 'TrackerConfig', 'kalman_model', 'kalman_predict', 'orientation_correct',
            'kalman_update', 'associate', 'Tracks', 'Tracker', 'merge_predicted', 'hota', 'TrackEvalConfig',
-           'clear_metrics', 'TrackingAccumulator', 'amota']
+           'clear_metrics', 'clear_trackeval', 'TrackingAccumulator', 'amota']
 
-# %% ../../nbs/59a_percep.track.ipynb #9e914ba4
+# %% ../../nbs/59a_percep.track.ipynb #44d0b3bc
 from dataclasses import dataclass, field
 from typing import Iterable, Literal, Sequence
 
@@ -18,7 +18,7 @@ from ..core.config import ConfigError, param
 from .eval import IoUKind, _np, boxes_iou
 from .geometry import wrap_angle
 
-# %% ../../nbs/59a_percep.track.ipynb #e42ae923
+# %% ../../nbs/59a_percep.track.ipynb #60e253d5
 @dataclass
 class TrackerConfig:
     "AB3DMOT settings (brief §2.11; covariance set 0)."
@@ -46,7 +46,7 @@ class TrackerConfig:
             raise ConfigError("covariances must be positive (q, q_velocity >= 0)", key="p0")
         if not 0 <= self.score_decay <= 1: raise ConfigError(f"must be in [0, 1], got {self.score_decay}", key="score_decay")
 
-# %% ../../nbs/59a_percep.track.ipynb #cf113866
+# %% ../../nbs/59a_percep.track.ipynb #7f7dca52
 _OBS = [0, 1, 2, 6, 3, 4, 5]            # box (x, y, z, l, w, h, yaw) -> measurement (x, y, z, θ, l, w, h)
 _BOX = [0, 1, 2, 4, 5, 6, 3]            # measurement -> box
 
@@ -87,7 +87,7 @@ def kalman_update(x: np.ndarray, P: np.ndarray, z: np.ndarray, R: np.ndarray) ->
     x[:, 3] = wrap_angle(x[:, 3])
     return x, P
 
-# %% ../../nbs/59a_percep.track.ipynb #31ae6eb4
+# %% ../../nbs/59a_percep.track.ipynb #6be759b0
 def associate(iou: np.ndarray, threshold: float, method: str = "hungarian") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     "Matches (K, 2) [det, trk], unmatched detections, unmatched tracks, from IoU (D, T) at `threshold`."
     D, T = iou.shape
@@ -106,7 +106,7 @@ def associate(iou: np.ndarray, threshold: float, method: str = "hungarian") -> t
     pairs = pairs[iou[pairs[:, 0], pairs[:, 1]] >= threshold] if len(pairs) else pairs
     return (pairs.astype(np.int64), np.setdiff1d(np.arange(D), pairs[:, 0]), np.setdiff1d(np.arange(T), pairs[:, 1]))
 
-# %% ../../nbs/59a_percep.track.ipynb #f095912c
+# %% ../../nbs/59a_percep.track.ipynb #9d0b0bf7
 @dataclass
 class Tracks:
     "Tracked boxes of one frame."
@@ -122,7 +122,7 @@ def _tracks(boxes=None, scores=None, ids=None, det=None) -> Tracks:
     return Tracks(np.zeros((0, 7)) if n == 0 else boxes, np.zeros(0) if n == 0 else scores,
                   np.zeros(0, np.int64) if n == 0 else ids.astype(np.int64), np.zeros(0, np.int64) if n == 0 else det.astype(np.int64))
 
-# %% ../../nbs/59a_percep.track.ipynb #b1ceb921
+# %% ../../nbs/59a_percep.track.ipynb #115d670f
 class Tracker:
     "AB3DMOT: constant-velocity Kalman tracks, Hungarian matching on IoU, birth and death by hits and age."
     def __init__(self, cfg: TrackerConfig | None = None):
@@ -150,7 +150,7 @@ class Tracker:
         return _tracks(_obs_to_box(x[keep, :7]), self.score[keep] * self.cfg.score_decay, self.ids[keep],
                        np.full(int(keep.sum()), -1))
 
-# %% ../../nbs/59a_percep.track.ipynb #ded4c8bf
+# %% ../../nbs/59a_percep.track.ipynb #279e78f9
 def _tracker_update(self: Tracker, boxes, scores=None) -> Tracks:
     "One frame: predict, associate detections (N, 7) with `scores` (N,), update, birth, death; the reported tracks."
     c, M = self.cfg, self.model
@@ -186,7 +186,7 @@ def _tracker_update(self: Tracker, boxes, scores=None) -> Tracks:
 
 Tracker.update = _tracker_update
 
-# %% ../../nbs/59a_percep.track.ipynb #94a58ba7
+# %% ../../nbs/59a_percep.track.ipynb #9b4994a1
 def _tracker_transform(self: Tracker, T) -> Tracker:
     "Move every track into the frame given by rigid 4×4 `T` (new ← old); returns the tracker."
     T = np.asarray(T, dtype=np.float64)
@@ -202,7 +202,7 @@ def _tracker_transform(self: Tracker, T) -> Tracker:
 
 Tracker.transform = _tracker_transform
 
-# %% ../../nbs/59a_percep.track.ipynb #7e5674ae
+# %% ../../nbs/59a_percep.track.ipynb #f7a680c6
 def merge_predicted(boxes, scores, predicted: Tracks, nms_iou: float = 0.15) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     "Detections (N, 7) with `scores` merged with Kalman-predicted tracks by rotated NMS: boxes, scores, source (0 det, 1 predicted)."
     import torch
@@ -212,7 +212,7 @@ def merge_predicted(boxes, scores, predicted: Tracks, nms_iou: float = 0.15) -> 
     keep = nms_rotated(torch.as_tensor(b), torch.as_tensor(s), nms_iou).numpy() if len(b) else np.zeros(0, np.int64)
     return b[keep], s[keep], src[keep]
 
-# %% ../../nbs/59a_percep.track.ipynb #c127686c
+# %% ../../nbs/59a_percep.track.ipynb #e1395880
 HOTA_ALPHAS = np.round(np.arange(0.05, 0.96, 0.05), 2)
 
 def hota(frames: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]], alphas: np.ndarray = HOTA_ALPHAS) -> dict:
@@ -254,12 +254,14 @@ def hota(frames: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]], alphas: np
     out.update({"HOTA(0)": float(per["HOTA"][0]), "LocA(0)": float(per["LocA"][0]), "per_alpha": {k: v.tolist() for k, v in per.items()}})
     return out
 
-# %% ../../nbs/59a_percep.track.ipynb #b9027232
+# %% ../../nbs/59a_percep.track.ipynb #89f9c745
 @dataclass
 class TrackEvalConfig:
     "Tracking metric settings (brief §7)."
     iou: IoUKind = param("bev", "similarity: rotated bev IoU or 3d IoU")
     clear_iou: float = param(0.5, "CLEAR match threshold on IoU (TrackEval: 0.5)")
+    clear_impl: Literal["motmetrics", "trackeval"] = param(
+        "motmetrics", "CLEAR matching: motmetrics, or TrackEval's rule (brief §7); IDF1 always from motmetrics")
     amota: bool = param(False, "also compute AMOTA / AMOTP / sAMOTA (needs track scores)")
     amota_recalls: int = param(40, "recall targets L of AMOTA (AB3DMOT: 40)")
     amota_thresholds: int = param(50, "score thresholds tried for AMOTA (quantiles of the scores)")
@@ -267,13 +269,14 @@ class TrackEvalConfig:
     def validate(self):
         if self.iou not in ("bev", "3d"): raise ConfigError(f"must be bev or 3d, got {self.iou!r}", key="iou")
         if not 0 < self.clear_iou <= 1: raise ConfigError(f"must be in (0, 1], got {self.clear_iou}", key="clear_iou")
+        if self.clear_impl not in ("motmetrics", "trackeval"): raise ConfigError(f"must be motmetrics or trackeval, got {self.clear_impl!r}", key="clear_impl")
         if self.amota_recalls < 1 or self.amota_thresholds < 1: raise ConfigError("must be >= 1", key="amota_recalls")
 
 CLEAR_METRICS = {"mota": "MOTA", "motp": "MOTP", "num_switches": "IDSW", "num_false_positives": "FP", "num_misses": "FN",
                  "num_objects": "GT", "num_matches": "TP", "idf1": "IDF1", "mostly_tracked": "MT", "mostly_lost": "ML",
                  "num_fragmentations": "Frag", "precision": "Precision", "recall": "Recall", "num_unique_objects": "Objects"}
 
-# %% ../../nbs/59a_percep.track.ipynb #673a5aa9
+# %% ../../nbs/59a_percep.track.ipynb #bd1a115a
 def clear_metrics(frames: Sequence[tuple], min_iou: float = 0.5) -> dict:
     "CLEAR MOT metrics via motmetrics from frames of (gt ids, track ids, IoU (G, P)); MOTP as mean IoU."
     import motmetrics as mm
@@ -288,7 +291,40 @@ def clear_metrics(frames: Sequence[tuple], min_iou: float = 0.5) -> dict:
     if not out["GT"]: out["MOTA"] = float("nan")
     return out
 
-# %% ../../nbs/59a_percep.track.ipynb #4177ad74
+# %% ../../nbs/59a_percep.track.ipynb #3eb6e8e8
+def clear_trackeval(frames: Sequence[tuple], min_iou: float = 0.5) -> dict:
+    "CLEAR MOT metrics with TrackEval's matching rule from frames of (gt ids, track ids, IoU (G, P))."
+    gts = np.unique(np.concatenate([np.asarray(f[0], np.int64) for f in frames] + [np.zeros(0, np.int64)]))
+    last_any, last_prev = {}, {}                            # gt -> last matched track id; matches of the previous frame
+    seen, tracked, spans = dict.fromkeys(gts.tolist(), 0), dict.fromkeys(gts.tolist(), 0), dict.fromkeys(gts.tolist(), 0)
+    tp = fn = fp = idsw = 0; sim_sum = 0.0
+    for g, p, s in frames:
+        g, p = [int(v) for v in g], [int(v) for v in p]
+        s = np.asarray(s, np.float64).reshape(len(g), len(p))
+        if not g: fp += len(p); continue
+        for k in g: seen[k] += 1
+        if not p: fn += len(g); continue
+        score = s + 1000.0 * np.array([[last_prev.get(a) == b for b in p] for a in g])
+        score[s < min_iou - 1e-12] = 0
+        r, c = linear_sum_assignment(-score)
+        ok = score[r, c] > 1e-12
+        r, c = r[ok], c[ok]
+        now = {g[i]: p[j] for i, j in zip(r, c)}
+        idsw += sum(a in last_any and last_any[a] != b for a, b in now.items())
+        for a in now:
+            tracked[a] += 1
+            if a not in last_prev: spans[a] += 1
+        last_any.update(now); last_prev = now
+        tp += len(now); fn += len(g) - len(now); fp += len(p) - len(now); sim_sum += float(s[r, c].sum())
+    n_gt = tp + fn
+    ratio = {a: tracked[a] / seen[a] for a in gts.tolist() if seen[a]}
+    mt = sum(v > 0.8 for v in ratio.values()); ml = len(gts) - mt - sum(0.2 <= v <= 0.8 for v in ratio.values())
+    return {"MOTA": 1 - (fn + fp + idsw) / n_gt if n_gt else float("nan"), "MOTP": sim_sum / max(tp, 1),
+            "IDSW": int(idsw), "FP": int(fp), "FN": int(fn), "GT": int(n_gt), "TP": int(tp), "MT": int(mt), "ML": int(ml),
+            "Frag": int(sum(max(v - 1, 0) for v in spans.values())),
+            "Precision": tp / max(tp + fp, 1), "Recall": tp / max(n_gt, 1)}
+
+# %% ../../nbs/59a_percep.track.ipynb #9d60e4fa
 class TrackingAccumulator:
     "Per-frame ground truth and tracker output over sequences -> CLEAR, HOTA (and AMOTA) metrics."
     def __init__(self, cfg: TrackEvalConfig | None = None):
@@ -317,11 +353,12 @@ class TrackingAccumulator:
         "CLEAR metrics, HOTA metrics (and AMOTA/AMOTP/sAMOTA with cfg.amota) over everything added."
         f3 = [f[:3] for f in self.frames]
         out = clear_metrics(f3, self.cfg.clear_iou)
+        if self.cfg.clear_impl == "trackeval": out.update(clear_trackeval(f3, self.cfg.clear_iou))
         h = hota(f3); out.update({k: v for k, v in h.items() if k != "per_alpha"})
         if self.cfg.amota: out.update(amota(self.frames, self.cfg))
         return out
 
-# %% ../../nbs/59a_percep.track.ipynb #903d4445
+# %% ../../nbs/59a_percep.track.ipynb #432f16ab
 def amota(frames: Sequence[tuple], cfg: TrackEvalConfig) -> dict:
     "AMOTA, AMOTP and sAMOTA (AB3DMOT) from frames of (gt ids, track ids, IoU, track scores)."
     n_gt = sum(len(f[0]) for f in frames)
