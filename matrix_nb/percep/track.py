@@ -5,9 +5,9 @@
 # %% auto #0
 __all__ = ['HOTA_ALPHAS', 'CLEAR_METRICS', 'TrackerConfig', 'kalman_model', 'kalman_predict', 'orientation_correct',
            'kalman_update', 'associate', 'Tracks', 'Tracker', 'merge_predicted', 'hota', 'TrackEvalConfig',
-           'clear_metrics', 'clear_trackeval', 'TrackingAccumulator', 'amota']
+           'clear_metrics', 'clear_trackeval', 'TrackingAccumulator', 'amota', 'evaluate_tracking']
 
-# %% ../../nbs/59a_percep.track.ipynb #c50df051
+# %% ../../nbs/59a_percep.track.ipynb #8b3a5699
 from dataclasses import dataclass, field
 from typing import Iterable, Literal, Sequence
 
@@ -18,7 +18,7 @@ from ..core.config import ConfigError, param
 from .eval import IoUKind, _np, boxes_iou
 from .geometry import wrap_angle
 
-# %% ../../nbs/59a_percep.track.ipynb #cec019db
+# %% ../../nbs/59a_percep.track.ipynb #a9b595cd
 @dataclass
 class TrackerConfig:
     "AB3DMOT settings (brief §2.11; covariance set 0)."
@@ -46,7 +46,7 @@ class TrackerConfig:
             raise ConfigError("covariances must be positive (q, q_velocity >= 0)", key="p0")
         if not 0 <= self.score_decay <= 1: raise ConfigError(f"must be in [0, 1], got {self.score_decay}", key="score_decay")
 
-# %% ../../nbs/59a_percep.track.ipynb #0ee5d8aa
+# %% ../../nbs/59a_percep.track.ipynb #c38adef9
 _OBS = [0, 1, 2, 6, 3, 4, 5]            # box (x, y, z, l, w, h, yaw) -> measurement (x, y, z, θ, l, w, h)
 _BOX = [0, 1, 2, 4, 5, 6, 3]            # measurement -> box
 
@@ -87,7 +87,7 @@ def kalman_update(x: np.ndarray, P: np.ndarray, z: np.ndarray, R: np.ndarray) ->
     x[:, 3] = wrap_angle(x[:, 3])
     return x, P
 
-# %% ../../nbs/59a_percep.track.ipynb #f2a8f846
+# %% ../../nbs/59a_percep.track.ipynb #f01824df
 def associate(iou: np.ndarray, threshold: float, method: str = "hungarian") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     "Matches (K, 2) [det, trk], unmatched detections, unmatched tracks, from IoU (D, T) at `threshold`."
     D, T = iou.shape
@@ -106,7 +106,7 @@ def associate(iou: np.ndarray, threshold: float, method: str = "hungarian") -> t
     pairs = pairs[iou[pairs[:, 0], pairs[:, 1]] >= threshold] if len(pairs) else pairs
     return (pairs.astype(np.int64), np.setdiff1d(np.arange(D), pairs[:, 0]), np.setdiff1d(np.arange(T), pairs[:, 1]))
 
-# %% ../../nbs/59a_percep.track.ipynb #bdfe5715
+# %% ../../nbs/59a_percep.track.ipynb #cf3f92eb
 @dataclass
 class Tracks:
     "Tracked boxes of one frame."
@@ -122,7 +122,7 @@ def _tracks(boxes=None, scores=None, ids=None, det=None) -> Tracks:
     return Tracks(np.zeros((0, 7)) if n == 0 else boxes, np.zeros(0) if n == 0 else scores,
                   np.zeros(0, np.int64) if n == 0 else ids.astype(np.int64), np.zeros(0, np.int64) if n == 0 else det.astype(np.int64))
 
-# %% ../../nbs/59a_percep.track.ipynb #200fed23
+# %% ../../nbs/59a_percep.track.ipynb #bec4c298
 class Tracker:
     "AB3DMOT: constant-velocity Kalman tracks, Hungarian matching on IoU, birth and death by hits and age."
     def __init__(self, cfg: TrackerConfig | None = None):
@@ -155,7 +155,7 @@ class Tracker:
         keep = self.hits >= self.cfg.min_hits if confirmed else np.ones(len(self), bool)
         return _tracks(_obs_to_box(self.x[keep, :7]), self.score[keep], self.ids[keep], np.full(int(keep.sum()), -1))
 
-# %% ../../nbs/59a_percep.track.ipynb #f55bbe3e
+# %% ../../nbs/59a_percep.track.ipynb #562626eb
 def _tracker_update(self: Tracker, boxes, scores=None) -> Tracks:
     "One frame: predict, associate detections (N, 7) with `scores` (N,), update, birth, death; the reported tracks."
     c, M = self.cfg, self.model
@@ -191,7 +191,7 @@ def _tracker_update(self: Tracker, boxes, scores=None) -> Tracks:
 
 Tracker.update = _tracker_update
 
-# %% ../../nbs/59a_percep.track.ipynb #8f3d54c0
+# %% ../../nbs/59a_percep.track.ipynb #37a14081
 def _tracker_transform(self: Tracker, T) -> Tracker:
     "Move every track into the frame given by rigid 4×4 `T` (new ← old); returns the tracker."
     T = np.asarray(T, dtype=np.float64)
@@ -207,7 +207,7 @@ def _tracker_transform(self: Tracker, T) -> Tracker:
 
 Tracker.transform = _tracker_transform
 
-# %% ../../nbs/59a_percep.track.ipynb #922ab22f
+# %% ../../nbs/59a_percep.track.ipynb #f3101d4e
 def merge_predicted(boxes, scores, predicted: Tracks, nms_iou: float = 0.15) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     "Detections (N, 7) with `scores` merged with Kalman-predicted tracks by rotated NMS: boxes, scores, source (0 det, 1 predicted)."
     import torch
@@ -217,7 +217,7 @@ def merge_predicted(boxes, scores, predicted: Tracks, nms_iou: float = 0.15) -> 
     keep = nms_rotated(torch.as_tensor(b), torch.as_tensor(s), nms_iou).numpy() if len(b) else np.zeros(0, np.int64)
     return b[keep], s[keep], src[keep]
 
-# %% ../../nbs/59a_percep.track.ipynb #f30a0d70
+# %% ../../nbs/59a_percep.track.ipynb #d5866b4f
 HOTA_ALPHAS = np.round(np.arange(0.05, 0.96, 0.05), 2)
 
 def hota(frames: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]], alphas: np.ndarray = HOTA_ALPHAS) -> dict:
@@ -259,7 +259,7 @@ def hota(frames: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]], alphas: np
     out.update({"HOTA(0)": float(per["HOTA"][0]), "LocA(0)": float(per["LocA"][0]), "per_alpha": {k: v.tolist() for k, v in per.items()}})
     return out
 
-# %% ../../nbs/59a_percep.track.ipynb #82e9ad08
+# %% ../../nbs/59a_percep.track.ipynb #dbac75d2
 @dataclass
 class TrackEvalConfig:
     "Tracking metric settings (brief §7)."
@@ -281,7 +281,7 @@ CLEAR_METRICS = {"mota": "MOTA", "motp": "MOTP", "num_switches": "IDSW", "num_fa
                  "num_objects": "GT", "num_matches": "TP", "idf1": "IDF1", "mostly_tracked": "MT", "mostly_lost": "ML",
                  "num_fragmentations": "Frag", "precision": "Precision", "recall": "Recall", "num_unique_objects": "Objects"}
 
-# %% ../../nbs/59a_percep.track.ipynb #ef01ea68
+# %% ../../nbs/59a_percep.track.ipynb #64ab5481
 def clear_metrics(frames: Sequence[tuple], min_iou: float = 0.5) -> dict:
     "CLEAR MOT metrics via motmetrics from frames of (gt ids, track ids, IoU (G, P)); MOTP as mean IoU."
     import motmetrics as mm
@@ -296,7 +296,7 @@ def clear_metrics(frames: Sequence[tuple], min_iou: float = 0.5) -> dict:
     if not out["GT"]: out["MOTA"] = float("nan")
     return out
 
-# %% ../../nbs/59a_percep.track.ipynb #2741d72a
+# %% ../../nbs/59a_percep.track.ipynb #5b9b314d
 def clear_trackeval(frames: Sequence[tuple], min_iou: float = 0.5) -> dict:
     "CLEAR MOT metrics with TrackEval's matching rule from frames of (gt ids, track ids, IoU (G, P))."
     gts = np.unique(np.concatenate([np.asarray(f[0], np.int64) for f in frames] + [np.zeros(0, np.int64)]))
@@ -329,7 +329,7 @@ def clear_trackeval(frames: Sequence[tuple], min_iou: float = 0.5) -> dict:
             "Frag": int(sum(max(v - 1, 0) for v in spans.values())),
             "Precision": tp / max(tp + fp, 1), "Recall": tp / max(n_gt, 1)}
 
-# %% ../../nbs/59a_percep.track.ipynb #1e6a5154
+# %% ../../nbs/59a_percep.track.ipynb #d46495fe
 class TrackingAccumulator:
     "Per-frame ground truth and tracker output over sequences -> CLEAR, HOTA (and AMOTA) metrics."
     def __init__(self, cfg: TrackEvalConfig | None = None):
@@ -363,7 +363,7 @@ class TrackingAccumulator:
         if self.cfg.amota: out.update(amota(self.frames, self.cfg))
         return out
 
-# %% ../../nbs/59a_percep.track.ipynb #596add99
+# %% ../../nbs/59a_percep.track.ipynb #e55bd821
 def amota(frames: Sequence[tuple], cfg: TrackEvalConfig) -> dict:
     "AMOTA, AMOTP and sAMOTA (AB3DMOT) from frames of (gt ids, track ids, IoU, track scores)."
     n_gt = sum(len(f[0]) for f in frames)
@@ -384,3 +384,24 @@ def amota(frames: Sequence[tuple], cfg: TrackEvalConfig) -> dict:
         smota_r.append(min(1.0, max(0.0, 1 - (err - (1 - r) * n_gt) / (r * n_gt))))
         motp_r.append(motp)
     return {"AMOTA": float(np.mean(mota_r)), "AMOTP": float(np.mean(motp_r)), "sAMOTA": float(np.mean(smota_r))}
+
+# %% ../../nbs/59a_percep.track.ipynb #7d1f4a62
+def evaluate_tracking(frames, tracker: TrackerConfig | None = None, cfg: TrackEvalConfig | None = None,
+                      frame: Literal["world", "ego"] = "world") -> dict:
+    "Track per-frame detections (`scenario`, `boxes`, `scores`, `gt_boxes`, `gt_ids`, `T_world_ego`) and score them."
+    from matrix_nb.percep.geometry import invert_transform, transform_boxes
+    if frame not in ("world", "ego"): raise ValueError(f"frame must be world or ego, got {frame!r}")
+    acc, trk, scen, prev = TrackingAccumulator(cfg), None, object(), None
+    for f in frames:
+        T = np.asarray(f.T_world_ego.detach().cpu() if hasattr(f.T_world_ego, "detach") else f.T_world_ego, np.float64)
+        if f.scenario != scen: trk, scen, prev = Tracker(tracker), f.scenario, None; acc.new_sequence()
+        boxes = _np(f.boxes)
+        if frame == "world":
+            out = trk.update(transform_boxes(T, boxes), f.scores)
+            out_boxes = transform_boxes(invert_transform(T), out.boxes)
+        else:
+            if prev is not None: trk.transform(invert_transform(T) @ prev)
+            out = trk.update(boxes, f.scores); out_boxes = out.boxes
+        prev = T
+        acc.add(f.gt_boxes, f.gt_ids, out_boxes, out.ids, out.scores)
+    return acc.result()
