@@ -6,8 +6,8 @@
 __all__ = ['IoUKind', 'boxes_iou_3d', 'boxes_iou', 'in_eval_range', 'match_frame', 'voc_ap', 'average_precision', 'EvalConfig',
            'APAccumulator', 'evaluate_ap']
 
-# %% ../../nbs/59_percep.eval.ipynb #005ab158
-from dataclasses import dataclass, field
+# %% ../../nbs/59_percep.eval.ipynb #560bb76a
+from dataclasses import dataclass
 from typing import Literal, Sequence
 
 import numpy as np
@@ -17,7 +17,7 @@ from ..core.config import ConfigError, param
 from .geometry import box_corners_bev
 from .ops import boxes_iou_bev
 
-# %% ../../nbs/59_percep.eval.ipynb #22f3e1f3
+# %% ../../nbs/59_percep.eval.ipynb #1219a0c0
 IoUKind = Literal["bev", "3d"]
 
 def _as_boxes(b) -> torch.Tensor:
@@ -43,7 +43,7 @@ def boxes_iou(a, b, kind: IoUKind = "bev") -> np.ndarray:
     a, b = _as_boxes(a), _as_boxes(b)
     return (boxes_iou_bev(a, b) if kind == "bev" else boxes_iou_3d(a, b)).cpu().numpy()
 
-# %% ../../nbs/59_percep.eval.ipynb #c7b7a4f4
+# %% ../../nbs/59_percep.eval.ipynb #d3c8322d
 def in_eval_range(boxes, eval_range: Sequence[float] | None = None, min_corners: int = 8,
                   dist_range: Sequence[float] | None = None) -> np.ndarray:
     "Mask (N,) of boxes (N, 7) with >= `min_corners` of 8 corners inside `eval_range` in x, y and centre distance in `dist_range`."
@@ -59,7 +59,7 @@ def in_eval_range(boxes, eval_range: Sequence[float] | None = None, min_corners:
         keep &= (d >= dist_range[0]) & (d < dist_range[1])
     return keep
 
-# %% ../../nbs/59_percep.eval.ipynb #6da7781b
+# %% ../../nbs/59_percep.eval.ipynb #dcaa5b84
 def match_frame(iou: np.ndarray, scores: np.ndarray, thresholds: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
     "Detections in descending score order (D,) and their TP flags (T, D) per IoU threshold, from IoU (D, G)."
     order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")
@@ -73,7 +73,7 @@ def match_frame(iou: np.ndarray, scores: np.ndarray, thresholds: Sequence[float]
             if ious[g] >= thr: tp[k, r], free[g] = True, False
     return order, tp
 
-# %% ../../nbs/59_percep.eval.ipynb #b32971d3
+# %% ../../nbs/59_percep.eval.ipynb #1ea50a4f
 def voc_ap(recall: np.ndarray, precision: np.ndarray) -> float:
     "All-point interpolated AP of a precision–recall curve (VOC 2010+, OpenCOOD's `voc_ap`)."
     mrec = np.concatenate([[0.0], np.asarray(recall, dtype=np.float64), [1.0]])
@@ -90,7 +90,7 @@ def average_precision(scores: np.ndarray, tp: np.ndarray, n_gt: int, global_sort
     ctp, cfp = np.cumsum(tp), np.cumsum(1 - tp)
     return voc_ap(ctp / n_gt, ctp / np.maximum(ctp + cfp, 1e-12))
 
-# %% ../../nbs/59_percep.eval.ipynb #ffde757d
+# %% ../../nbs/59_percep.eval.ipynb #024fe219
 @dataclass
 class EvalConfig:
     "Detection AP settings (OpenCOOD protocol, brief §7)."
@@ -112,7 +112,7 @@ class EvalConfig:
         if self.dist_range is not None and not 0 <= self.dist_range[0] < self.dist_range[1]:
             raise ConfigError(f"needs 0 <= lo < hi, got {self.dist_range}", key="dist_range")
 
-# %% ../../nbs/59_percep.eval.ipynb #bb82f07a
+# %% ../../nbs/59_percep.eval.ipynb #108aba39
 def _np(x, cols: int | None = 7) -> np.ndarray:
     "A NumPy float64 copy of a tensor/array/list, reshaped to (N, cols) (or flat)."
     if isinstance(x, torch.Tensor): x = x.detach().cpu().numpy()
@@ -172,7 +172,7 @@ class APAccumulator:
         out = {f"ap{round(t * 100):02d}": v for t, v in self.result().items()}
         return {**out, "frames": self.n_frames, "predictions": self.n_pred, "ground_truth": self.n_gt}
 
-# %% ../../nbs/59_percep.eval.ipynb #ace8c4be
+# %% ../../nbs/59_percep.eval.ipynb #3bfefa26
 def evaluate_ap(frames, cfg: EvalConfig | None = None) -> dict:
     "AP summary (`ap30`, `ap50`, `ap70`, counts) of frames with `.boxes`, `.scores`, `.gt_boxes` (same frame)."
     acc = APAccumulator(cfg)
