@@ -7,7 +7,7 @@ __all__ = ['HOTA_ALPHAS', 'CLEAR_METRICS', 'TrackerConfig', 'kalman_model', 'kal
            'kalman_update', 'associate', 'Tracks', 'Tracker', 'merge_predicted', 'hota', 'TrackEvalConfig',
            'clear_metrics', 'clear_trackeval', 'TrackingAccumulator', 'amota', 'evaluate_tracking']
 
-# %% ../../nbs/59a_percep.track.ipynb #875f7414
+# %% ../../nbs/59a_percep.track.ipynb #5176fbe9
 from dataclasses import dataclass
 from typing import Iterable, Literal, Sequence
 
@@ -18,7 +18,7 @@ from ..core.config import ConfigError, param
 from .eval import IoUKind, _np, boxes_iou
 from .geometry import wrap_angle
 
-# %% ../../nbs/59a_percep.track.ipynb #b62adc71
+# %% ../../nbs/59a_percep.track.ipynb #0827a1ee
 @dataclass
 class TrackerConfig:
     "AB3DMOT settings (brief §2.11; covariance set 0)."
@@ -46,7 +46,7 @@ class TrackerConfig:
             raise ConfigError("covariances must be positive (q, q_velocity >= 0)", key="p0")
         if not 0 <= self.score_decay <= 1: raise ConfigError(f"must be in [0, 1], got {self.score_decay}", key="score_decay")
 
-# %% ../../nbs/59a_percep.track.ipynb #d91ca328
+# %% ../../nbs/59a_percep.track.ipynb #4d949d32
 _OBS = [0, 1, 2, 6, 3, 4, 5]            # box (x, y, z, l, w, h, yaw) -> measurement (x, y, z, θ, l, w, h)
 _BOX = [0, 1, 2, 4, 5, 6, 3]            # measurement -> box
 
@@ -87,7 +87,7 @@ def kalman_update(x: np.ndarray, P: np.ndarray, z: np.ndarray, R: np.ndarray) ->
     x[:, 3] = wrap_angle(x[:, 3])
     return x, P
 
-# %% ../../nbs/59a_percep.track.ipynb #777bcc4f
+# %% ../../nbs/59a_percep.track.ipynb #add249b8
 def associate(iou: np.ndarray, threshold: float, method: str = "hungarian") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     "Matches (K, 2) [det, trk], unmatched detections, unmatched tracks, from IoU (D, T) at `threshold`."
     D, T = iou.shape
@@ -106,7 +106,7 @@ def associate(iou: np.ndarray, threshold: float, method: str = "hungarian") -> t
     pairs = pairs[iou[pairs[:, 0], pairs[:, 1]] >= threshold] if len(pairs) else pairs
     return (pairs.astype(np.int64), np.setdiff1d(np.arange(D), pairs[:, 0]), np.setdiff1d(np.arange(T), pairs[:, 1]))
 
-# %% ../../nbs/59a_percep.track.ipynb #61726b35
+# %% ../../nbs/59a_percep.track.ipynb #5c6088b4
 @dataclass
 class Tracks:
     "Tracked boxes of one frame."
@@ -122,7 +122,7 @@ def _tracks(boxes=None, scores=None, ids=None, det=None) -> Tracks:
     return Tracks(np.zeros((0, 7)) if n == 0 else boxes, np.zeros(0) if n == 0 else scores,
                   np.zeros(0, np.int64) if n == 0 else ids.astype(np.int64), np.zeros(0, np.int64) if n == 0 else det.astype(np.int64))
 
-# %% ../../nbs/59a_percep.track.ipynb #254bf30f
+# %% ../../nbs/59a_percep.track.ipynb #e01cc972
 class Tracker:
     "AB3DMOT: constant-velocity Kalman tracks, Hungarian matching on IoU, birth and death by hits and age."
     def __init__(self, cfg: TrackerConfig | None = None):
@@ -155,7 +155,7 @@ class Tracker:
         keep = self.hits >= self.cfg.min_hits if confirmed else np.ones(len(self), bool)
         return _tracks(_obs_to_box(self.x[keep, :7]), self.score[keep], self.ids[keep], np.full(int(keep.sum()), -1))
 
-# %% ../../nbs/59a_percep.track.ipynb #6a91c22a
+# %% ../../nbs/59a_percep.track.ipynb #0904937e
 def _tracker_update(self: Tracker, boxes, scores=None) -> Tracks:
     "One frame: predict, associate detections (N, 7) with `scores` (N,), update, birth, death; the reported tracks."
     c, M = self.cfg, self.model
@@ -191,7 +191,7 @@ def _tracker_update(self: Tracker, boxes, scores=None) -> Tracks:
 
 Tracker.update = _tracker_update
 
-# %% ../../nbs/59a_percep.track.ipynb #4271289c
+# %% ../../nbs/59a_percep.track.ipynb #a4628f34
 def _tracker_transform(self: Tracker, T) -> Tracker:
     "Move every track into the frame given by rigid 4×4 `T` (new ← old); returns the tracker."
     T = np.asarray(T, dtype=np.float64)
@@ -207,7 +207,7 @@ def _tracker_transform(self: Tracker, T) -> Tracker:
 
 Tracker.transform = _tracker_transform
 
-# %% ../../nbs/59a_percep.track.ipynb #1a687102
+# %% ../../nbs/59a_percep.track.ipynb #6628f123
 def merge_predicted(boxes, scores, predicted: Tracks, nms_iou: float = 0.15) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     "Detections (N, 7) with `scores` merged with Kalman-predicted tracks by rotated NMS: boxes, scores, source (0 det, 1 predicted)."
     import torch
@@ -217,7 +217,7 @@ def merge_predicted(boxes, scores, predicted: Tracks, nms_iou: float = 0.15) -> 
     keep = nms_rotated(torch.as_tensor(b), torch.as_tensor(s), nms_iou).numpy() if len(b) else np.zeros(0, np.int64)
     return b[keep], s[keep], src[keep]
 
-# %% ../../nbs/59a_percep.track.ipynb #725afcf9
+# %% ../../nbs/59a_percep.track.ipynb #2ff4ec26
 HOTA_ALPHAS = np.round(np.arange(0.05, 0.96, 0.05), 2)
 
 def hota(frames: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]], alphas: np.ndarray = HOTA_ALPHAS) -> dict:
@@ -259,7 +259,7 @@ def hota(frames: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]], alphas: np
     out.update({"HOTA(0)": float(per["HOTA"][0]), "LocA(0)": float(per["LocA"][0]), "per_alpha": {k: v.tolist() for k, v in per.items()}})
     return out
 
-# %% ../../nbs/59a_percep.track.ipynb #db50499e
+# %% ../../nbs/59a_percep.track.ipynb #cde3345b
 @dataclass
 class TrackEvalConfig:
     "Tracking metric settings (brief §7)."
@@ -281,7 +281,7 @@ CLEAR_METRICS = {"mota": "MOTA", "motp": "MOTP", "num_switches": "IDSW", "num_fa
                  "num_objects": "GT", "num_matches": "TP", "idf1": "IDF1", "mostly_tracked": "MT", "mostly_lost": "ML",
                  "num_fragmentations": "Frag", "precision": "Precision", "recall": "Recall", "num_unique_objects": "Objects"}
 
-# %% ../../nbs/59a_percep.track.ipynb #7cd18f32
+# %% ../../nbs/59a_percep.track.ipynb #b4413c76
 def clear_metrics(frames: Sequence[tuple], min_iou: float = 0.5) -> dict:
     "CLEAR MOT metrics via motmetrics from frames of (gt ids, track ids, IoU (G, P)); MOTP as mean IoU."
     import motmetrics as mm
@@ -296,7 +296,7 @@ def clear_metrics(frames: Sequence[tuple], min_iou: float = 0.5) -> dict:
     if not out["GT"]: out["MOTA"] = float("nan")
     return out
 
-# %% ../../nbs/59a_percep.track.ipynb #90ff4c4e
+# %% ../../nbs/59a_percep.track.ipynb #1548ee5b
 def clear_trackeval(frames: Sequence[tuple], min_iou: float = 0.5) -> dict:
     "CLEAR MOT metrics with TrackEval's matching rule from frames of (gt ids, track ids, IoU (G, P))."
     gts = np.unique(np.concatenate([np.asarray(f[0], np.int64) for f in frames] + [np.zeros(0, np.int64)]))
@@ -329,7 +329,7 @@ def clear_trackeval(frames: Sequence[tuple], min_iou: float = 0.5) -> dict:
             "Frag": int(sum(max(v - 1, 0) for v in spans.values())),
             "Precision": tp / max(tp + fp, 1), "Recall": tp / max(n_gt, 1)}
 
-# %% ../../nbs/59a_percep.track.ipynb #5cfb4bdf
+# %% ../../nbs/59a_percep.track.ipynb #8dddea47
 class TrackingAccumulator:
     "Per-frame ground truth and tracker output over sequences -> CLEAR, HOTA (and AMOTA) metrics."
     def __init__(self, cfg: TrackEvalConfig | None = None):
@@ -363,7 +363,7 @@ class TrackingAccumulator:
         if self.cfg.amota: out.update(amota(self.frames, self.cfg))
         return out
 
-# %% ../../nbs/59a_percep.track.ipynb #a67b18e5
+# %% ../../nbs/59a_percep.track.ipynb #87138429
 def amota(frames: Sequence[tuple], cfg: TrackEvalConfig) -> dict:
     "AMOTA, AMOTP and sAMOTA (AB3DMOT) from frames of (gt ids, track ids, IoU, track scores)."
     n_gt = sum(len(f[0]) for f in frames)
@@ -385,7 +385,7 @@ def amota(frames: Sequence[tuple], cfg: TrackEvalConfig) -> dict:
         motp_r.append(motp)
     return {"AMOTA": float(np.mean(mota_r)), "AMOTP": float(np.mean(motp_r)), "sAMOTA": float(np.mean(smota_r))}
 
-# %% ../../nbs/59a_percep.track.ipynb #92def6a6
+# %% ../../nbs/59a_percep.track.ipynb #129535f4
 def evaluate_tracking(frames, tracker: TrackerConfig | None = None, cfg: TrackEvalConfig | None = None,
                       frame: Literal["world", "ego"] = "world") -> dict:
     "Track per-frame detections (`scenario`, `boxes`, `scores`, `gt_boxes`, `gt_ids`, `T_world_ego`) and score them."
