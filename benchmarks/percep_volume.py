@@ -102,7 +102,7 @@ def main():
             for feats, conf in samples:
                 _, st = comm(feats, conf, 0, frame=0)
                 cells.append(st["cells"]); fb.append(st["formula_bytes"]); sb.append(st["bytes"])
-                for l in st["links"]:
+                for l in st["per_link"]:
                     if l["coding"]: codings[l["coding"]] = codings.get(l["coding"], 0) + 1
             n_cells = np.mean(cells); f_b = float(np.mean(fb)); s_b = float(np.mean(sb))
             rate = n_cells / (grid.H * grid.W * max(1, np.mean([len(s[0]) - 1 for s in samples])))

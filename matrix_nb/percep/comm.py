@@ -6,9 +6,9 @@
 __all__ = ['POSITION_CODINGS', 'KINDS', 'float_volume_bytes', 'codebook_volume_bytes', 'log2_volume', 'CommConfig',
            'smooth_confidence', 'request_map', 'select_cells', 'box_footprint', 'varint_encode', 'varint_decode',
            'encode_positions', 'decode_positions', 'pack_indices', 'unpack_indices', 'Message', 'message_from_map',
-           'map_from_message', 'Communicator']
+           'map_from_message', 'Communicator', 'box_flow_grid', 'box_flow_warp', 'smax_fusion']
 
-# %% ../../nbs/56_percep.comm.ipynb #436c557a
+# %% ../../nbs/56_percep.comm.ipynb #10424277
 import math
 import struct
 from dataclasses import dataclass
@@ -23,7 +23,7 @@ from ..core.config import ConfigError, param
 from .codebook import Codebook, CodebookConfig, reconstruction_loss, task_loss
 from .geometry import BEVGrid, cell_centers
 
-# %% ../../nbs/56_percep.comm.ipynb #5ff39c84
+# %% ../../nbs/56_percep.comm.ipynb #2ccf826d
 def float_volume_bytes(cells: float, channels: int, bits: int = 32) -> float:
     "Paper formula: bytes of `cells` selected cells of `channels` floats at `bits` bits (§5: 32)."
     return cells * channels * bits / 8
@@ -39,7 +39,7 @@ def log2_volume(nbytes: float) -> float:
     if nbytes < 0: raise ValueError(f"negative byte count {nbytes}")
     return math.log2(nbytes) if nbytes > 0 else float("-inf")
 
-# %% ../../nbs/56_percep.comm.ipynb #33dbd648
+# %% ../../nbs/56_percep.comm.ipynb #0490c4b4
 @dataclass
 class CommConfig:
     "PragComm's communication step: selection, pruning, temporal sparsity and the message format."
@@ -61,7 +61,7 @@ class CommConfig:
 
     def __post_init__(self): self.validate()
 
-# %% ../../nbs/56_percep.comm.ipynb #48a8a379
+# %% ../../nbs/56_percep.comm.ipynb #64eac3e2
 def smooth_confidence(conf: torch.Tensor, sigma: float) -> torch.Tensor:
     "Gaussian-smoothed confidence maps (A, 1, H, W) with σ = `sigma` cells (kernel 2·ceil(2σ)+1); σ = 0 returns `conf`."
     if sigma <= 0: return conf
@@ -83,19 +83,23 @@ def select_cells(conf: torch.Tensor, ego_index: int = 0, thre: float = 0.01, req
     masks[ego_index] = True
     return masks
 
-# %% ../../nbs/56_percep.comm.ipynb #9be944e1
+# %% ../../nbs/56_percep.comm.ipynb #266048b2
 def box_footprint(boxes: torch.Tensor, grid: BEVGrid) -> torch.Tensor:
     "Map (H, W) that is 1 at the cells whose centres lie inside any box (N, 7) footprint on `grid`, else 0."
     boxes = torch.as_tensor(boxes, dtype=torch.float32).reshape(-1, 7)
     xy = cell_centers(grid, boxes).to(torch.float32)                                 # (H, W, 2)
-    if not len(boxes): return xy.new_zeros(grid.H, grid.W)
-    d = xy[None] - boxes[:, None, None, :2]                                          # (N, H, W, 2)
-    c, s = torch.cos(boxes[:, 6])[:, None, None], torch.sin(boxes[:, 6])[:, None, None]
-    u, v = d[..., 0] * c + d[..., 1] * s, -d[..., 0] * s + d[..., 1] * c             # box frame
-    inside = (u.abs() <= boxes[:, 3, None, None] / 2) & (v.abs() <= boxes[:, 4, None, None] / 2)
-    return inside.any(0).to(torch.float32)
+    return _in_boxes(xy, boxes)[0].any(0).to(torch.float32)
 
-# %% ../../nbs/56_percep.comm.ipynb #96cf32de
+def _in_boxes(xy: torch.Tensor, boxes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    "Whether points xy (..., 2) lie in each box footprint (N, ...), and their box-frame coordinates (N, ..., 2)."
+    sh = (len(boxes),) + (1,) * (xy.ndim - 1)
+    d = xy[None] - boxes[:, :2].reshape(*sh, 2)
+    c, s = torch.cos(boxes[:, 6]).reshape(sh), torch.sin(boxes[:, 6]).reshape(sh)
+    u, v = d[..., 0] * c + d[..., 1] * s, -d[..., 0] * s + d[..., 1] * c             # box frame
+    inside = (u.abs() <= boxes[:, 3].reshape(sh) / 2) & (v.abs() <= boxes[:, 4].reshape(sh) / 2)
+    return inside, torch.stack([u, v], -1)
+
+# %% ../../nbs/56_percep.comm.ipynb #4858281a
 POSITION_CODINGS = {"full": 0, "bitmap": 1, "delta": 2, "runs": 3}
 
 def varint_encode(v) -> bytes:
@@ -123,7 +127,7 @@ def varint_decode(buf: bytes, n: int, offset: int = 0) -> tuple[np.ndarray, int]
     contrib = (arr[:end] & 0x7F).astype(np.int64) << (7 * pos)
     return np.add.reduceat(contrib, starts), offset + end
 
-# %% ../../nbs/56_percep.comm.ipynb #cef8cf8e
+# %% ../../nbs/56_percep.comm.ipynb #535e1e54
 def _runs(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     "Starts and lengths of the runs of consecutive values in sorted `cells`."
     if not len(cells): return cells[:0], cells[:0]
@@ -172,7 +176,7 @@ def decode_positions(coding: str, buf: bytes, offset: int, n: int, n_cells: int)
     if n and (cells[-1] >= n_cells or np.any(np.diff(cells) <= 0)): raise ValueError("cell positions out of range")
     return cells.astype(np.int64), offset
 
-# %% ../../nbs/56_percep.comm.ipynb #0591081c
+# %% ../../nbs/56_percep.comm.ipynb #372c6de4
 def pack_indices(idx: np.ndarray, stage_bits) -> bytes:
     "Bit-packed bytes of codebook indices (n, r, m), stage s at `stage_bits[s]` bits each."
     idx = np.asarray(idx, dtype=np.int64)
@@ -195,7 +199,7 @@ def unpack_indices(buf: bytes, offset: int, n: int, stage_bits, groups: int) -> 
     wt[np.arange(per_cell), col] = 1 << (np.arange(per_cell) - np.repeat(np.cumsum(widths) - widths, widths))
     return (bits.reshape(n, per_cell).astype(np.int64) @ wt).reshape(n, len(stage_bits), groups), offset + nbytes
 
-# %% ../../nbs/56_percep.comm.ipynb #44c56dc6
+# %% ../../nbs/56_percep.comm.ipynb #84f583d4
 _HEADER = struct.Struct("<2sBBHHIHHHBI")
 KINDS = {"float32": 1, "float16": 2, "codebook": 3}
 
@@ -219,7 +223,7 @@ class Message:
     @property
     def stage_bits(self) -> list[int]: return [math.ceil(math.log2(k)) for k in self.stage_sizes]
 
-# %% ../../nbs/56_percep.comm.ipynb #40b43fb2
+# %% ../../nbs/56_percep.comm.ipynb #0ca40b6a
 def _to_bytes(self: Message, positions: str = "auto") -> bytes:
     "The serialized message (header, coded positions, payload)."
     H, W, C = self.shape
@@ -258,7 +262,7 @@ def _from_bytes(cls, buf: bytes) -> Message:
 
 Message.to_bytes, Message.from_bytes = _to_bytes, classmethod(_from_bytes)
 
-# %% ../../nbs/56_percep.comm.ipynb #2ff30db0
+# %% ../../nbs/56_percep.comm.ipynb #310d72f1
 def message_from_map(feat: torch.Tensor, mask: torch.Tensor, kind: str = "float32", codebook: Codebook | None = None,
                      sender: int = 1, receiver: int = 0, frame: int = 0, codes: torch.Tensor | None = None) -> Message:
     "The message carrying the cells of `feat` (C, H, W) where `mask` (H, W) is true (`codes` (n, r, m): precomputed indices)."
@@ -288,7 +292,7 @@ def map_from_message(msg: Message, codebook: Codebook | None = None, device=None
     out[:, torch.from_numpy(msg.cells).to(out.device)] = v.T
     return out.view(C, H, W)
 
-# %% ../../nbs/56_percep.comm.ipynb #ea74fd7e
+# %% ../../nbs/56_percep.comm.ipynb #8ceda9f2
 class Communicator(nn.Module):
     "PragComm's communication step as the detector's plug-in callable `comm(feats, conf, ego_index) -> (feats, stats)`."
     def __init__(self, cfg: CommConfig | None = None, codebook: Codebook | None = None, head=None):
@@ -314,7 +318,7 @@ class Communicator(nn.Module):
             return codebook_volume_bytes(cells, c.stages, c.groups, c.stage_sizes)
         return float_volume_bytes(cells, channels) if self.cfg.mode != "none" else 0.0
 
-# %% ../../nbs/56_percep.comm.ipynb #539bd640
+# %% ../../nbs/56_percep.comm.ipynb #84b3c7c1
 def _train_rows(self, x: torch.Tensor, mask: torch.Tensor):
     "Differentiable row (C, H, W) of sender map x under mask (H, W), its codes (n, r, m) or None, and its codebook loss."
     C = x.shape[0]
@@ -334,7 +338,7 @@ def _train_rows(self, x: torch.Tensor, mask: torch.Tensor):
 
 Communicator._train_rows = _train_rows
 
-# %% ../../nbs/56_percep.comm.ipynb #62fdb091
+# %% ../../nbs/56_percep.comm.ipynb #7e0f1d1e
 def _comm_forward(self, feats: torch.Tensor, conf: torch.Tensor, ego_index: int = 0, frame: int | None = None,
                   request: torch.Tensor | None = None):
     "Features after communication (A, C, H, W) and stats; `request` (H, W) replaces the complement request map."
@@ -377,21 +381,59 @@ def _comm_forward(self, feats: torch.Tensor, conf: torch.Tensor, ego_index: int 
     out = torch.stack(rows)
     return out, self._stats(links, messages, masks, losses, out, feats, ego_index, frame, full)
 
-# %% ../../nbs/56_percep.comm.ipynb #c7ebc226
+# %% ../../nbs/56_percep.comm.ipynb #7e011343
 def _comm_stats(self, links, messages, masks, losses, out, feats, ego_index, frame, full) -> dict:
     "The stats dict of one call (see above)."
     A, C, H, W = feats.shape
     cells = sum(l["cells"] for l in links)
     b, fb = sum(l["bytes"] for l in links), sum(l["formula_bytes"] for l in links)
-    st = {"mode": self.cfg.mode, "frame": frame, "full_exchange": full, "links": links,
+    st = {"mode": self.cfg.mode, "frame": frame, "full_exchange": full, "per_link": links,
           "bytes": b, "formula_bytes": fb, "log2_serialized": log2_volume(b), "log2_formula": log2_volume(fb),
           "cells": cells, "rate": cells / max(1, (A - 1) * H * W),
-          "active_links": sum(not l["pruned"] for l in links), "pruned_links": sum(l["pruned"] for l in links),
+          "links": sum(not l["pruned"] for l in links), "pruned_links": sum(l["pruned"] for l in links),
           "masks": masks, "messages": messages}
     if losses:
         st["codebook_loss"] = sum(losses) / len(losses)
         if self.head is not None and self.codebook.cfg.task_weight > 0:
             st["task_loss"] = task_loss(self.head, out, feats, self.codebook.cfg.task_weight)
+        st["loss"] = st["codebook_loss"] + st.get("task_loss", 0.0)                   # what the trainer adds
     return st
 
 Communicator.forward, Communicator._stats = _comm_forward, _comm_stats
+
+# %% ../../nbs/56_percep.comm.ipynb #fabacebe
+def box_flow_grid(grid: BEVGrid, T_cur_from_prev, boxes_prev=None, boxes_pred=None) -> tuple[torch.Tensor, torch.Tensor]:
+    "Metric source points (H, W, 2) in the previous ego frame of each current cell, and whether a box moved it (H, W)."
+    T = torch.as_tensor(np.asarray(T_cur_from_prev, dtype=np.float64)).inverse().to(torch.float32)   # prev <- cur
+    xy = torch.as_tensor(cell_centers(grid), dtype=torch.float32)                       # (H, W, 2)
+    src = xy @ T[:2, :2].T + T[:2, 3]
+    moved = torch.zeros(grid.H, grid.W, dtype=torch.bool)
+    if boxes_pred is None or not len(boxes_pred): return src, moved
+    bp = torch.as_tensor(np.asarray(boxes_pred, dtype=np.float32)).reshape(-1, 7)
+    b0 = torch.as_tensor(np.asarray(boxes_prev, dtype=np.float32)).reshape(-1, 7)
+    if len(bp) != len(b0): raise ValueError(f"{len(b0)} previous boxes for {len(bp)} predicted boxes (one per track)")
+    inside, uv = _in_boxes(xy, bp)                                                      # (N, H, W), (N, H, W, 2)
+    c, s = torch.cos(b0[:, 6])[:, None, None], torch.sin(b0[:, 6])[:, None, None]
+    back = torch.stack([uv[..., 0] * c - uv[..., 1] * s + b0[:, 0, None, None],
+                        uv[..., 0] * s + uv[..., 1] * c + b0[:, 1, None, None]], -1)     # (N, H, W, 2) previous frame
+    for i in range(len(bp)): src = torch.where(inside[i, ..., None], back[i], src)
+    return src, inside.any(0)
+
+def box_flow_warp(feat_prev: torch.Tensor, grid: BEVGrid, T_cur_from_prev, boxes_prev=None, boxes_pred=None,
+                  clear_vacated: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    "The previous map (C, H, W) carried into the current ego frame by ego motion and box flow, and its valid mask (H, W)."
+    src, moved = box_flow_grid(grid, T_cur_from_prev, boxes_prev, boxes_pred)
+    r = grid.lidar_range
+    g = torch.stack([(src[..., 0] - r[0]) / (r[3] - r[0]) * 2 - 1, (src[..., 1] - r[1]) / (r[4] - r[1]) * 2 - 1], -1)
+    g = g.to(device=feat_prev.device, dtype=feat_prev.dtype)
+    out = F.grid_sample(feat_prev[None], g[None], mode="bilinear", padding_mode="zeros", align_corners=False)[0]
+    valid = (g.abs() <= 1).all(-1)
+    if clear_vacated and boxes_prev is not None and len(boxes_prev):
+        b0 = torch.as_tensor(np.asarray(boxes_prev, dtype=np.float32)).reshape(-1, 7)
+        vacated = (_in_boxes(src, b0)[0].any(0) & ~moved).to(valid.device)
+        valid = valid & ~vacated
+    return out * valid, valid
+
+def smax_fusion(current: torch.Tensor, warped: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    "Masked element-wise max (SMaxFusion): max(current, warped) where `mask` (H, W), the current feature elsewhere."
+    return torch.where(mask.to(current.device), torch.maximum(current, warped), current)
