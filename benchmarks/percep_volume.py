@@ -26,9 +26,16 @@ import numpy as np
 import torch
 
 
+def blur(x: torch.Tensor, sigma: float = 1.0) -> torch.Tensor:
+    "Gaussian blur (kernel 5) of maps (A, 1, H, W), like a smoothed detector confidence."
+    t = torch.arange(-2, 3, dtype=torch.float32)
+    g = torch.exp(-t ** 2 / (2 * sigma ** 2)); g = g / g.sum()
+    return torch.nn.functional.conv2d(x, (g[:, None] * g[None, :])[None, None], padding=2)
+
+
 def scene_maps(i: int, grid, C: int, seed: int):
     "Features (A, C, H, W) and confidences (A, 1, H, W) in the ego frame from synthetic scene `i`, frame 0."
-    from matrix_nb.percep.comm import box_footprint, smooth_confidence
+    from matrix_nb.percep.comm import box_footprint
     from matrix_nb.percep.geometry import invert_transform, pose_to_matrix, transform_boxes
     from matrix_nb.percep.synth import SynthConfig, make_scene, visibility
     scene = make_scene(SynthConfig(seed=seed), i)
@@ -41,7 +48,7 @@ def scene_maps(i: int, grid, C: int, seed: int):
     for cid in scene.cav_ids:
         rows = [index[v] for v in sorted(vis[cid])]
         fp = box_footprint(torch.as_tensor(ego_boxes[rows], dtype=torch.float32), grid)
-        conf = smooth_confidence(fp[None, None], 1.0)[0]
+        conf = blur(fp[None, None])[0]
         conf = 0.95 * conf / conf.max().clamp(min=1e-6)
         feats.append(torch.relu(0.1 * torch.randn(C, grid.H, grid.W, generator=g)) + conf * torch.rand(C, 1, 1, generator=g))
         confs.append(conf)
