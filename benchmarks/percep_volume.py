@@ -1,8 +1,8 @@
 """Communication volume of PragComm's messages: the paper's log2 formula against the real serialized bytes.
 
 Workload (brief §5): first-stage BEV messages at the OPV2V geometry (100 x 352 cells, 64 channels). The confidence
-maps come from synthetic scenes (`51_percep.synth`): every vehicle a CAV's LiDAR hits is rasterized in the ego frame
-(`box_footprint`), Gaussian-smoothed and scaled to a peak of 0.95; the features are small ReLU noise plus a bump on
+maps come from synthetic scenes (`percep.comm.synthetic_message_maps`): every vehicle a CAV's LiDAR hits is
+rasterized in the ego frame, softened and scaled to a peak of 0.95; the features are small ReLU noise plus a bump on
 those footprints (`--source random` uses random blobs instead). The selection, the messages and the bytes are the
 package's own `Communicator` at inference (random-init codebooks: the byte count does not depend on training).
 
@@ -20,39 +20,8 @@ the serialized bytes of the codebook message.
 Run: python benchmarks/percep_volume.py [--scenes 4] [--source scene|random] [--seed 0]
 """
 import argparse
-import math
 
-import numpy as np
 import torch
-
-
-def blur(x: torch.Tensor, sigma: float = 1.0) -> torch.Tensor:
-    "Gaussian blur (kernel 5) of maps (A, 1, H, W), like a smoothed detector confidence."
-    t = torch.arange(-2, 3, dtype=torch.float32)
-    g = torch.exp(-t ** 2 / (2 * sigma ** 2)); g = g / g.sum()
-    return torch.nn.functional.conv2d(x, (g[:, None] * g[None, :])[None, None], padding=2)
-
-
-def scene_maps(i: int, grid, C: int, seed: int):
-    "Features (A, C, H, W) and confidences (A, 1, H, W) in the ego frame from synthetic scene `i`, frame 0."
-    from matrix_nb.percep.comm import box_footprint
-    from matrix_nb.percep.geometry import invert_transform, pose_to_matrix, transform_boxes
-    from matrix_nb.percep.synth import SynthConfig, make_scene, visibility
-    scene = make_scene(SynthConfig(seed=seed), i)
-    vis, boxes = visibility(scene, 0), scene.boxes(0)
-    T = invert_transform(pose_to_matrix(scene.lidar_pose(0, 0)))                   # ego <- world
-    ego_boxes = transform_boxes(T, boxes)
-    index = {int(v): k for k, v in enumerate(scene.ids)}
-    g = torch.Generator().manual_seed(seed * 1000 + i)
-    feats, confs = [], []
-    for cid in scene.cav_ids:
-        rows = [index[v] for v in sorted(vis[cid])]
-        fp = box_footprint(torch.as_tensor(ego_boxes[rows], dtype=torch.float32), grid)
-        conf = blur(fp[None, None])[0]
-        conf = 0.95 * conf / conf.max().clamp(min=1e-6)
-        feats.append(torch.relu(0.1 * torch.randn(C, grid.H, grid.W, generator=g)) + conf * torch.rand(C, 1, 1, generator=g))
-        confs.append(conf)
-    return torch.stack(feats), torch.stack(confs)
 
 
 def random_maps(i: int, grid, C: int, seed: int, agents: int = 3, blobs: int = 12):
@@ -79,11 +48,11 @@ def main():
     ap.add_argument("--channels", type=int, default=64)
     a = ap.parse_args()
     from matrix_nb.percep.codebook import Codebook, CodebookConfig
-    from matrix_nb.percep.comm import CommConfig, Communicator
+    from matrix_nb.percep.comm import CommConfig, log2_volume, synthetic_message_maps, volume_accounting
     from matrix_nb.percep.geometry import BEVGrid
     grid = BEVGrid().downsample(2)                                                 # OPV2V first-stage map: 100 x 352
     C = a.channels
-    maker = scene_maps if a.source == "scene" else random_maps
+    maker = synthetic_message_maps if a.source == "scene" else random_maps
     samples = [maker(i, grid, C, a.seed) for i in range(a.scenes)]
     print(f"source={a.source} scenes={a.scenes} map={grid.H}x{grid.W}x{C} agents={[len(s[0]) for s in samples]}")
 
@@ -101,30 +70,21 @@ def main():
 
     print(f"{'method':<11} {'setting':<32} {'cells':>8} {'rate':>8} {'formula_B':>12} {'serial_B':>12} "
           f"{'log2_f':>7} {'log2_s':>7} {'overhead':>9} {'codings'}")
+    rows = volume_accounting(samples, {(method, label): (cfg, cb) for method, label, cfg, cb in runs})
     means = {}
-    with torch.no_grad():
-        for method, label, cfg, cb in runs:
-            comm = Communicator(cfg, cb).eval()
-            cells, fb, sb, codings = [], [], [], {}
-            for feats, conf in samples:
-                _, st = comm(feats, conf, 0, frame=0)
-                cells.append(st["cells"]); fb.append(st["formula_bytes"]); sb.append(st["bytes"])
-                for l in st["per_link"]:
-                    if l["coding"]: codings[l["coding"]] = codings.get(l["coding"], 0) + 1
-            n_cells = np.mean(cells); f_b = float(np.mean(fb)); s_b = float(np.mean(sb))
-            rate = n_cells / (grid.H * grid.W * max(1, np.mean([len(s[0]) - 1 for s in samples])))
-            lf = math.log2(f_b) if f_b > 0 else float("-inf"); ls = math.log2(s_b) if s_b > 0 else float("-inf")
-            over = f"{100 * (s_b - f_b) / f_b:8.1f}%" if f_b > 0 else "      n/a"
-            print(f"{method:<11} {label:<32} {n_cells:8.1f} {rate:8.4f} {f_b:12.1f} {s_b:12.1f} {lf:7.2f} {ls:7.2f} {over} "
-                  f"{','.join(f'{k}:{v}' for k, v in sorted(codings.items()))}")
-            means[(method, label)] = (f_b, s_b)
+    for r in rows:
+        (method, label), f_b, s_b = r["setting"], r["formula_bytes"], r["serialized_bytes"]
+        over = f"{100 * r['overhead']:8.1f}%" if f_b > 0 else "      n/a"
+        print(f"{method:<11} {label:<32} {r['cells']:8.1f} {r['rate']:8.4f} {f_b:12.1f} {s_b:12.1f} "
+              f"{r['log2_formula']:7.2f} {r['log2_serialized']:7.2f} {over} {r['codings']}")
+        means[(method, label)] = (f_b, s_b)
     f_b, s_b = means[("pragcomm", "thre=0.01 r=3 K=256")]
     w_b = means[("where2comm", "thre=0.01 f32")][1]
     ratio = w_b / s_b if s_b > 0 else float("nan")
     full = means[("dense", "f32")][1]
     print(f"full float map per frame {full:.0f} B; PragComm default {s_b:.1f} B serialized "
           f"({full / s_b if s_b else float('nan'):.0f}x smaller), formula {f_b:.1f} B")
-    lf = math.log2(f_b) if f_b > 0 else float("-inf"); ls = math.log2(s_b) if s_b > 0 else float("-inf")
+    lf, ls = log2_volume(f_b), log2_volume(s_b)
     print(f"percep_volume: formula_log2={lf:.2f} serialized_log2={ls:.2f} float_to_codebook_ratio={ratio:.2f}")
 
 

@@ -6,9 +6,9 @@
 __all__ = ['POSITION_CODINGS', 'KINDS', 'float_volume_bytes', 'codebook_volume_bytes', 'log2_volume', 'CommConfig', 'request_map',
            'select_cells', 'box_footprint', 'varint_encode', 'varint_decode', 'encode_positions', 'decode_positions',
            'pack_indices', 'unpack_indices', 'Message', 'message_from_map', 'map_from_message', 'Communicator',
-           'box_flow_grid', 'box_flow_warp', 'smax_fusion']
+           'box_flow_grid', 'box_flow_warp', 'smax_fusion', 'synthetic_message_maps', 'volume_accounting']
 
-# %% ../../nbs/56_percep.comm.ipynb #4332a439
+# %% ../../nbs/56_percep.comm.ipynb #feaaade5
 import math
 import struct
 from dataclasses import dataclass
@@ -23,7 +23,7 @@ from ..core.config import ConfigError, param
 from .codebook import Codebook, CodebookConfig, reconstruction_loss, task_loss
 from .geometry import BEVGrid, cell_centers
 
-# %% ../../nbs/56_percep.comm.ipynb #14181e41
+# %% ../../nbs/56_percep.comm.ipynb #2b6a4f72
 def float_volume_bytes(cells: float, channels: int, bits: int = 32) -> float:
     "Paper formula: bytes of `cells` selected cells of `channels` floats at `bits` bits (§5: 32)."
     return cells * channels * bits / 8
@@ -39,7 +39,7 @@ def log2_volume(nbytes: float) -> float:
     if nbytes < 0: raise ValueError(f"negative byte count {nbytes}")
     return math.log2(nbytes) if nbytes > 0 else float("-inf")
 
-# %% ../../nbs/56_percep.comm.ipynb #75b6b590
+# %% ../../nbs/56_percep.comm.ipynb #4e165796
 @dataclass
 class CommConfig:
     "PragComm's communication step: selection, pruning, temporal sparsity and the message format."
@@ -59,7 +59,7 @@ class CommConfig:
 
     def __post_init__(self): self.validate()
 
-# %% ../../nbs/56_percep.comm.ipynb #2474c995
+# %% ../../nbs/56_percep.comm.ipynb #f6cde641
 def request_map(conf_receiver: torch.Tensor) -> torch.Tensor:
     "The receiver's request map: the complement of its confidence (Where2comm), same shape."
     return 1 - conf_receiver
@@ -72,7 +72,7 @@ def select_cells(conf: torch.Tensor, ego_index: int = 0, thre: float = 0.01, req
     masks[ego_index] = True
     return masks
 
-# %% ../../nbs/56_percep.comm.ipynb #1314e036
+# %% ../../nbs/56_percep.comm.ipynb #a5f21464
 def box_footprint(boxes: torch.Tensor, grid: BEVGrid) -> torch.Tensor:
     "Map (H, W) that is 1 at the cells whose centres lie inside any box (N, 7) footprint on `grid`, else 0."
     boxes = torch.as_tensor(boxes, dtype=torch.float32).reshape(-1, 7)
@@ -88,7 +88,7 @@ def _in_boxes(xy: torch.Tensor, boxes: torch.Tensor) -> tuple[torch.Tensor, torc
     inside = (u.abs() <= boxes[:, 3].reshape(sh) / 2) & (v.abs() <= boxes[:, 4].reshape(sh) / 2)
     return inside, torch.stack([u, v], -1)
 
-# %% ../../nbs/56_percep.comm.ipynb #a5cf89bf
+# %% ../../nbs/56_percep.comm.ipynb #371076e4
 POSITION_CODINGS = {"full": 0, "bitmap": 1, "delta": 2, "runs": 3}
 
 def varint_encode(v) -> bytes:
@@ -116,7 +116,7 @@ def varint_decode(buf: bytes, n: int, offset: int = 0) -> tuple[np.ndarray, int]
     contrib = (arr[:end] & 0x7F).astype(np.int64) << (7 * pos)
     return np.add.reduceat(contrib, starts), offset + end
 
-# %% ../../nbs/56_percep.comm.ipynb #0af97c43
+# %% ../../nbs/56_percep.comm.ipynb #7cc27624
 def _runs(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     "Starts and lengths of the runs of consecutive values in sorted `cells`."
     if not len(cells): return cells[:0], cells[:0]
@@ -165,7 +165,7 @@ def decode_positions(coding: str, buf: bytes, offset: int, n: int, n_cells: int)
     if n and (cells[-1] >= n_cells or np.any(np.diff(cells) <= 0)): raise ValueError("cell positions out of range")
     return cells.astype(np.int64), offset
 
-# %% ../../nbs/56_percep.comm.ipynb #77a7397c
+# %% ../../nbs/56_percep.comm.ipynb #0d62553a
 def pack_indices(idx: np.ndarray, stage_bits) -> bytes:
     "Bit-packed bytes of codebook indices (n, r, m), stage s at `stage_bits[s]` bits each."
     idx = np.asarray(idx, dtype=np.int64)
@@ -188,7 +188,7 @@ def unpack_indices(buf: bytes, offset: int, n: int, stage_bits, groups: int) -> 
     wt[np.arange(per_cell), col] = 1 << (np.arange(per_cell) - np.repeat(np.cumsum(widths) - widths, widths))
     return (bits.reshape(n, per_cell).astype(np.int64) @ wt).reshape(n, len(stage_bits), groups), offset + nbytes
 
-# %% ../../nbs/56_percep.comm.ipynb #e62f0db8
+# %% ../../nbs/56_percep.comm.ipynb #7a7f5466
 _HEADER = struct.Struct("<2sBBHHIHHHBI")
 KINDS = {"float32": 1, "float16": 2, "codebook": 3}
 
@@ -212,7 +212,7 @@ class Message:
     @property
     def stage_bits(self) -> list[int]: return [math.ceil(math.log2(k)) for k in self.stage_sizes]
 
-# %% ../../nbs/56_percep.comm.ipynb #a9c1646b
+# %% ../../nbs/56_percep.comm.ipynb #393c71f5
 def _to_bytes(self: Message, positions: str = "auto") -> bytes:
     "The serialized message (header, coded positions, payload)."
     H, W, C = self.shape
@@ -251,7 +251,7 @@ def _from_bytes(cls, buf: bytes) -> Message:
 
 Message.to_bytes, Message.from_bytes = _to_bytes, classmethod(_from_bytes)
 
-# %% ../../nbs/56_percep.comm.ipynb #dd2f1014
+# %% ../../nbs/56_percep.comm.ipynb #4cb2bfc7
 def message_from_map(feat: torch.Tensor, mask: torch.Tensor, kind: str = "float32", codebook: Codebook | None = None,
                      sender: int = 1, receiver: int = 0, frame: int = 0, codes: torch.Tensor | None = None) -> Message:
     "The message carrying the cells of `feat` (C, H, W) where `mask` (H, W) is true (`codes` (n, r, m): precomputed indices)."
@@ -281,7 +281,7 @@ def map_from_message(msg: Message, codebook: Codebook | None = None, device=None
     out[:, torch.from_numpy(msg.cells).to(out.device)] = v.T
     return out.view(C, H, W)
 
-# %% ../../nbs/56_percep.comm.ipynb #1622ce57
+# %% ../../nbs/56_percep.comm.ipynb #04dc6653
 class Communicator(nn.Module):
     "PragComm's communication step as the detector's plug-in callable `comm(feats, conf, ego_index) -> (feats, stats)`."
     def __init__(self, cfg: CommConfig | None = None, codebook: Codebook | None = None, head=None):
@@ -307,7 +307,7 @@ class Communicator(nn.Module):
             return codebook_volume_bytes(cells, c.stages, c.groups, c.stage_sizes)
         return float_volume_bytes(cells, channels) if self.cfg.mode != "none" else 0.0
 
-# %% ../../nbs/56_percep.comm.ipynb #3d73382a
+# %% ../../nbs/56_percep.comm.ipynb #4a28a422
 def _train_rows(self, x: torch.Tensor, mask: torch.Tensor):
     "Differentiable row (C, H, W) of sender map x under mask (H, W), its codes (n, r, m) or None, and its codebook loss."
     C = x.shape[0]
@@ -327,7 +327,7 @@ def _train_rows(self, x: torch.Tensor, mask: torch.Tensor):
 
 Communicator._train_rows = _train_rows
 
-# %% ../../nbs/56_percep.comm.ipynb #cdd009f4
+# %% ../../nbs/56_percep.comm.ipynb #63105aa3
 def _comm_forward(self, feats: torch.Tensor, conf: torch.Tensor, ego_index: int = 0, frame: int | None = None,
                   request: torch.Tensor | None = None):
     "Features after communication (A, C, H, W) and stats; `request` (H, W) replaces the complement request map."
@@ -370,7 +370,7 @@ def _comm_forward(self, feats: torch.Tensor, conf: torch.Tensor, ego_index: int 
     out = torch.stack(rows)
     return out, self._stats(links, messages, masks, losses, out, feats, ego_index, frame, full)
 
-# %% ../../nbs/56_percep.comm.ipynb #a56ce010
+# %% ../../nbs/56_percep.comm.ipynb #5693abd4
 def _comm_stats(self, links, messages, masks, losses, out, feats, ego_index, frame, full) -> dict:
     "The stats dict of one call (see above)."
     A, C, H, W = feats.shape
@@ -390,7 +390,7 @@ def _comm_stats(self, links, messages, masks, losses, out, feats, ego_index, fra
 
 Communicator.forward, Communicator._stats = _comm_forward, _comm_stats
 
-# %% ../../nbs/56_percep.comm.ipynb #da422967
+# %% ../../nbs/56_percep.comm.ipynb #403cd931
 def box_flow_grid(grid: BEVGrid, T_cur_from_prev, boxes_prev=None, boxes_pred=None) -> tuple[torch.Tensor, torch.Tensor]:
     "Metric source points (H, W, 2) in the previous ego frame of each current cell, and whether a box moved it (H, W)."
     T = torch.as_tensor(np.asarray(T_cur_from_prev, dtype=np.float64)).inverse().to(torch.float32)   # prev <- cur
@@ -426,3 +426,43 @@ def box_flow_warp(feat_prev: torch.Tensor, grid: BEVGrid, T_cur_from_prev, boxes
 def smax_fusion(current: torch.Tensor, warped: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     "Masked element-wise max (SMaxFusion): max(current, warped) where `mask` (H, W), the current feature elsewhere."
     return torch.where(mask.to(current.device), torch.maximum(current, warped), current)
+
+# %% ../../nbs/56_percep.comm.ipynb #e5b49f44
+def synthetic_message_maps(index: int, grid: BEVGrid, channels: int = 64, seed: int = 0, frame: int = 0):
+    "Features (A, C, H, W) and confidences (A, 1, H, W) in the ego frame from synthetic scene `index`."
+    from matrix_nb.percep.geometry import invert_transform, pose_to_matrix, transform_boxes
+    from matrix_nb.percep.synth import SynthConfig, make_scene, visibility
+    scene = make_scene(SynthConfig(seed=seed), index)
+    vis, boxes = visibility(scene, frame), scene.boxes(frame)
+    ego_boxes = transform_boxes(invert_transform(pose_to_matrix(scene.lidar_pose(frame, 0))), boxes)
+    row = {int(v): k for k, v in enumerate(scene.ids)}
+    g = torch.Generator().manual_seed(seed * 100_003 + index)
+    feats, confs = [], []
+    for cid in scene.cav_ids:
+        fp = box_footprint(torch.as_tensor(ego_boxes[[row[v] for v in sorted(vis[cid])]], dtype=torch.float32), grid)
+        c = F.avg_pool2d(fp[None, None], 3, 1, 1, count_include_pad=False)[0]
+        c = 0.95 * c / c.max().clamp(min=1e-6)
+        feats.append(torch.relu(0.1 * torch.randn(channels, grid.H, grid.W, generator=g)) + c * torch.rand(channels, 1, 1, generator=g))
+        confs.append(c)
+    return torch.stack(feats), torch.stack(confs)
+
+@torch.no_grad()
+def volume_accounting(samples, settings: dict) -> list[dict]:
+    "One row per `settings` entry `name -> (CommConfig, codebook or None)`: mean cells, rate, formula/serialized bytes per frame."
+    rows = []
+    for name, (cfg, cb) in settings.items():
+        comm = Communicator(cfg, cb).eval()
+        cells, fb, sb, slots, codings = [], [], [], [], {}
+        for feats, conf in samples:
+            _, st = comm(feats, conf, 0, frame=0)
+            cells.append(st["cells"]); fb.append(st["formula_bytes"]); sb.append(st["bytes"])
+            slots.append((len(feats) - 1) * feats.shape[-2] * feats.shape[-1])
+            for l in st["per_link"]:
+                if l["coding"]: codings[l["coding"]] = codings.get(l["coding"], 0) + 1
+        f_b, s_b = float(np.mean(fb)), float(np.mean(sb))
+        rows.append({"setting": name, "mode": cfg.mode, "comm_thre": cfg.comm_thre, "cells": float(np.mean(cells)),
+                     "rate": float(np.sum(cells) / max(1, np.sum(slots))), "formula_bytes": f_b, "serialized_bytes": s_b,
+                     "log2_formula": log2_volume(f_b), "log2_serialized": log2_volume(s_b),
+                     "overhead": (s_b - f_b) / f_b if f_b > 0 else float("nan"),
+                     "codings": ",".join(f"{k}:{v}" for k, v in sorted(codings.items()))})
+    return rows
