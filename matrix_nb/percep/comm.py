@@ -8,7 +8,7 @@ __all__ = ['POSITION_CODINGS', 'KINDS', 'float_volume_bytes', 'codebook_volume_b
            'pack_indices', 'unpack_indices', 'Message', 'message_from_map', 'map_from_message', 'Communicator',
            'box_flow_grid', 'box_flow_warp', 'smax_fusion', 'synthetic_message_maps', 'volume_accounting']
 
-# %% ../../nbs/56_percep.comm.ipynb #feaaade5
+# %% ../../nbs/56_percep.comm.ipynb #d933ab30
 import math
 import struct
 from dataclasses import dataclass
@@ -23,7 +23,7 @@ from ..core.config import ConfigError, param
 from .codebook import Codebook, CodebookConfig, reconstruction_loss, task_loss
 from .geometry import BEVGrid, cell_centers
 
-# %% ../../nbs/56_percep.comm.ipynb #2b6a4f72
+# %% ../../nbs/56_percep.comm.ipynb #9612432f
 def float_volume_bytes(cells: float, channels: int, bits: int = 32) -> float:
     "Paper formula: bytes of `cells` selected cells of `channels` floats at `bits` bits (§5: 32)."
     return cells * channels * bits / 8
@@ -39,7 +39,7 @@ def log2_volume(nbytes: float) -> float:
     if nbytes < 0: raise ValueError(f"negative byte count {nbytes}")
     return math.log2(nbytes) if nbytes > 0 else float("-inf")
 
-# %% ../../nbs/56_percep.comm.ipynb #4e165796
+# %% ../../nbs/56_percep.comm.ipynb #4438ba88
 @dataclass
 class CommConfig:
     "PragComm's communication step: selection, pruning, temporal sparsity and the message format."
@@ -51,7 +51,7 @@ class CommConfig:
     positions: Literal["auto", "bitmap", "delta", "runs"] = param("auto", "cell-position coding; auto takes the smallest per message")
     skip_scale: int = param(1, "full exchange every skip_scale frames (1 = every frame, brief §2 step 10)")
     between: Literal["silent", "reuse"] = param("silent", "between full exchanges: collaborators send nothing, or the receiver reuses the last message (0 bytes)")
-    train_quantize: Literal["all", "selected"] = param("all", "in training, quantize (and compute the codebook loss on) all collaborator cells or only selected ones")
+    train_quantize: Literal["selected", "all"] = param("selected", "in training, quantize (and compute the codebook loss on) the selected cells (what is sent; cheap) or all collaborator cells")
 
     def validate(self):
         if not 0 <= self.comm_thre <= 1: raise ConfigError(f"must be in [0, 1], got {self.comm_thre}", key="comm_thre")
@@ -59,7 +59,7 @@ class CommConfig:
 
     def __post_init__(self): self.validate()
 
-# %% ../../nbs/56_percep.comm.ipynb #f6cde641
+# %% ../../nbs/56_percep.comm.ipynb #82f14de5
 def request_map(conf_receiver: torch.Tensor) -> torch.Tensor:
     "The receiver's request map: the complement of its confidence (Where2comm), same shape."
     return 1 - conf_receiver
@@ -72,7 +72,7 @@ def select_cells(conf: torch.Tensor, ego_index: int = 0, thre: float = 0.01, req
     masks[ego_index] = True
     return masks
 
-# %% ../../nbs/56_percep.comm.ipynb #a5f21464
+# %% ../../nbs/56_percep.comm.ipynb #23414b48
 def box_footprint(boxes: torch.Tensor, grid: BEVGrid) -> torch.Tensor:
     "Map (H, W) that is 1 at the cells whose centres lie inside any box (N, 7) footprint on `grid`, else 0."
     boxes = torch.as_tensor(boxes, dtype=torch.float32).reshape(-1, 7)
@@ -88,7 +88,7 @@ def _in_boxes(xy: torch.Tensor, boxes: torch.Tensor) -> tuple[torch.Tensor, torc
     inside = (u.abs() <= boxes[:, 3].reshape(sh) / 2) & (v.abs() <= boxes[:, 4].reshape(sh) / 2)
     return inside, torch.stack([u, v], -1)
 
-# %% ../../nbs/56_percep.comm.ipynb #371076e4
+# %% ../../nbs/56_percep.comm.ipynb #1eea16ac
 POSITION_CODINGS = {"full": 0, "bitmap": 1, "delta": 2, "runs": 3}
 
 def varint_encode(v) -> bytes:
@@ -116,7 +116,7 @@ def varint_decode(buf: bytes, n: int, offset: int = 0) -> tuple[np.ndarray, int]
     contrib = (arr[:end] & 0x7F).astype(np.int64) << (7 * pos)
     return np.add.reduceat(contrib, starts), offset + end
 
-# %% ../../nbs/56_percep.comm.ipynb #7cc27624
+# %% ../../nbs/56_percep.comm.ipynb #d1b95aca
 def _runs(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     "Starts and lengths of the runs of consecutive values in sorted `cells`."
     if not len(cells): return cells[:0], cells[:0]
@@ -165,7 +165,7 @@ def decode_positions(coding: str, buf: bytes, offset: int, n: int, n_cells: int)
     if n and (cells[-1] >= n_cells or np.any(np.diff(cells) <= 0)): raise ValueError("cell positions out of range")
     return cells.astype(np.int64), offset
 
-# %% ../../nbs/56_percep.comm.ipynb #0d62553a
+# %% ../../nbs/56_percep.comm.ipynb #8698e8c6
 def pack_indices(idx: np.ndarray, stage_bits) -> bytes:
     "Bit-packed bytes of codebook indices (n, r, m), stage s at `stage_bits[s]` bits each."
     idx = np.asarray(idx, dtype=np.int64)
@@ -188,7 +188,7 @@ def unpack_indices(buf: bytes, offset: int, n: int, stage_bits, groups: int) -> 
     wt[np.arange(per_cell), col] = 1 << (np.arange(per_cell) - np.repeat(np.cumsum(widths) - widths, widths))
     return (bits.reshape(n, per_cell).astype(np.int64) @ wt).reshape(n, len(stage_bits), groups), offset + nbytes
 
-# %% ../../nbs/56_percep.comm.ipynb #7a7f5466
+# %% ../../nbs/56_percep.comm.ipynb #753651c1
 _HEADER = struct.Struct("<2sBBHHIHHHBI")
 KINDS = {"float32": 1, "float16": 2, "codebook": 3}
 
@@ -212,7 +212,7 @@ class Message:
     @property
     def stage_bits(self) -> list[int]: return [math.ceil(math.log2(k)) for k in self.stage_sizes]
 
-# %% ../../nbs/56_percep.comm.ipynb #393c71f5
+# %% ../../nbs/56_percep.comm.ipynb #4bc493c3
 def _to_bytes(self: Message, positions: str = "auto") -> bytes:
     "The serialized message (header, coded positions, payload)."
     H, W, C = self.shape
@@ -251,7 +251,7 @@ def _from_bytes(cls, buf: bytes) -> Message:
 
 Message.to_bytes, Message.from_bytes = _to_bytes, classmethod(_from_bytes)
 
-# %% ../../nbs/56_percep.comm.ipynb #4cb2bfc7
+# %% ../../nbs/56_percep.comm.ipynb #8307c05e
 def message_from_map(feat: torch.Tensor, mask: torch.Tensor, kind: str = "float32", codebook: Codebook | None = None,
                      sender: int = 1, receiver: int = 0, frame: int = 0, codes: torch.Tensor | None = None) -> Message:
     "The message carrying the cells of `feat` (C, H, W) where `mask` (H, W) is true (`codes` (n, r, m): precomputed indices)."
@@ -281,7 +281,7 @@ def map_from_message(msg: Message, codebook: Codebook | None = None, device=None
     out[:, torch.from_numpy(msg.cells).to(out.device)] = v.T
     return out.view(C, H, W)
 
-# %% ../../nbs/56_percep.comm.ipynb #04dc6653
+# %% ../../nbs/56_percep.comm.ipynb #fd27d9fb
 class Communicator(nn.Module):
     "PragComm's communication step as the detector's plug-in callable `comm(feats, conf, ego_index) -> (feats, stats)`."
     def __init__(self, cfg: CommConfig | None = None, codebook: Codebook | None = None, head=None):
@@ -307,7 +307,7 @@ class Communicator(nn.Module):
             return codebook_volume_bytes(cells, c.stages, c.groups, c.stage_sizes)
         return float_volume_bytes(cells, channels) if self.cfg.mode != "none" else 0.0
 
-# %% ../../nbs/56_percep.comm.ipynb #4a28a422
+# %% ../../nbs/56_percep.comm.ipynb #5c6fbfe1
 def _train_rows(self, x: torch.Tensor, mask: torch.Tensor):
     "Differentiable row (C, H, W) of sender map x under mask (H, W), its codes (n, r, m) or None, and its codebook loss."
     C = x.shape[0]
@@ -327,7 +327,7 @@ def _train_rows(self, x: torch.Tensor, mask: torch.Tensor):
 
 Communicator._train_rows = _train_rows
 
-# %% ../../nbs/56_percep.comm.ipynb #63105aa3
+# %% ../../nbs/56_percep.comm.ipynb #c2435700
 def _comm_forward(self, feats: torch.Tensor, conf: torch.Tensor, ego_index: int = 0, frame: int | None = None,
                   request: torch.Tensor | None = None):
     "Features after communication (A, C, H, W) and stats; `request` (H, W) replaces the complement request map."
@@ -370,7 +370,7 @@ def _comm_forward(self, feats: torch.Tensor, conf: torch.Tensor, ego_index: int 
     out = torch.stack(rows)
     return out, self._stats(links, messages, masks, losses, out, feats, ego_index, frame, full)
 
-# %% ../../nbs/56_percep.comm.ipynb #5693abd4
+# %% ../../nbs/56_percep.comm.ipynb #f44d87d5
 def _comm_stats(self, links, messages, masks, losses, out, feats, ego_index, frame, full) -> dict:
     "The stats dict of one call (see above)."
     A, C, H, W = feats.shape
@@ -390,7 +390,7 @@ def _comm_stats(self, links, messages, masks, losses, out, feats, ego_index, fra
 
 Communicator.forward, Communicator._stats = _comm_forward, _comm_stats
 
-# %% ../../nbs/56_percep.comm.ipynb #403cd931
+# %% ../../nbs/56_percep.comm.ipynb #a47554f3
 def box_flow_grid(grid: BEVGrid, T_cur_from_prev, boxes_prev=None, boxes_pred=None) -> tuple[torch.Tensor, torch.Tensor]:
     "Metric source points (H, W, 2) in the previous ego frame of each current cell, and whether a box moved it (H, W)."
     T = torch.as_tensor(np.asarray(T_cur_from_prev, dtype=np.float64)).inverse().to(torch.float32)   # prev <- cur
@@ -427,7 +427,7 @@ def smax_fusion(current: torch.Tensor, warped: torch.Tensor, mask: torch.Tensor)
     "Masked element-wise max (SMaxFusion): max(current, warped) where `mask` (H, W), the current feature elsewhere."
     return torch.where(mask.to(current.device), torch.maximum(current, warped), current)
 
-# %% ../../nbs/56_percep.comm.ipynb #e5b49f44
+# %% ../../nbs/56_percep.comm.ipynb #b2d26fa4
 def synthetic_message_maps(index: int, grid: BEVGrid, channels: int = 64, seed: int = 0, frame: int = 0):
     "Features (A, C, H, W) and confidences (A, 1, H, W) in the ego frame from synthetic scene `index`."
     from matrix_nb.percep.geometry import invert_transform, pose_to_matrix, transform_boxes
