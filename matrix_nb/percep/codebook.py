@@ -6,7 +6,7 @@
 __all__ = ['CodebookConfig', 'Codebook', 'reconstruction_loss', 'task_loss', 'codebook_losses', 'init_codebook', 'eval_mse',
            'fit_codebook']
 
-# %% ../../nbs/55_percep.codebook.ipynb #bebaa890
+# %% ../../nbs/55_percep.codebook.ipynb #ca074a97
 import math
 from dataclasses import dataclass
 from typing import Callable
@@ -18,7 +18,7 @@ from torch import nn
 from ..core.config import ConfigError, param
 from .ops import codebook_assign
 
-# %% ../../nbs/55_percep.codebook.ipynb #93a46df6
+# %% ../../nbs/55_percep.codebook.ipynb #d178d3bc
 @dataclass
 class CodebookConfig:
     "The residual multi-group codebook of PragComm (brief §3)."
@@ -53,7 +53,7 @@ class CodebookConfig:
     @property
     def formula_bits_per_cell(self) -> float: return self.groups * sum(math.log2(k) for k in self.stage_sizes)
 
-# %% ../../nbs/55_percep.codebook.ipynb #e95be914
+# %% ../../nbs/55_percep.codebook.ipynb #bb907951
 def _dist2(z: torch.Tensor, cb: torch.Tensor) -> torch.Tensor:
     "Squared distances (N, m, K) of group latents z (N, m, d) to per-group codewords cb (m, K, d)."
     return (z * z).sum(-1, keepdim=True) + (cb * cb).sum(-1)[None] - 2 * torch.einsum("nmd,mkd->nmk", z, cb)
@@ -74,7 +74,7 @@ class Codebook(nn.Module):
         k = self.cfg.stage_sizes[s]
         return -_dist2(z, self.codewords[s]) / math.sqrt(k) * self.temperature[s].clamp(min=1e-6)[None, :, None]
 
-# %% ../../nbs/55_percep.codebook.ipynb #4639aa87
+# %% ../../nbs/55_percep.codebook.ipynb #88aa856d
 @torch.no_grad()
 def _nearest(self, s: int, z: torch.Tensor) -> torch.Tensor:
     "Nearest-codeword indices (N, m) of stage `s` for group latents z (N, m, d), via the ops assignment."
@@ -100,7 +100,7 @@ def _stage_out(self, s: int, q: torch.Tensor) -> torch.Tensor:
 
 Codebook._nearest, Codebook._lookup, Codebook._gumbel, Codebook._stage_out = _nearest, _lookup, _gumbel, _stage_out
 
-# %% ../../nbs/55_percep.codebook.ipynb #42584f53
+# %% ../../nbs/55_percep.codebook.ipynb #c93b48db
 def _forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     "Quantized features (N, C) and indices (N, r, m) of rows x (N, C): Gumbel ST in training, nearest at inference."
     if x.ndim != 2 or x.shape[1] != self.cfg.channels:
@@ -139,7 +139,7 @@ def _decode(self, idx: torch.Tensor) -> torch.Tensor:
 
 Codebook.forward, Codebook.encode, Codebook.decode = _forward, _encode, _decode
 
-# %% ../../nbs/55_percep.codebook.ipynb #7cc0a965
+# %% ../../nbs/55_percep.codebook.ipynb #ce30aee8
 def _outputs(o) -> list[torch.Tensor]:
     "The tensors of a head output: a tensor, a list/tuple or a dict of tensors."
     if isinstance(o, torch.Tensor): return [o]
@@ -165,7 +165,7 @@ def codebook_losses(cb: Codebook, x_hat: torch.Tensor, x: torch.Tensor, head: Ca
     out["total"] = sum(out.values())
     return out
 
-# %% ../../nbs/55_percep.codebook.ipynb #a4fcb44a
+# %% ../../nbs/55_percep.codebook.ipynb #2cef4b4f
 @torch.no_grad()
 def init_codebook(cb: Codebook, x: torch.Tensor, seed: int = 0) -> Codebook:
     "Set every stage's codewords to the latents of random rows of x (N, C), on the residuals of earlier stages."
@@ -178,7 +178,7 @@ def init_codebook(cb: Codebook, x: torch.Tensor, seed: int = 0) -> Codebook:
         res = res - cb._stage_out(s, cb._lookup(s, cb._nearest(s, z)))
     return cb
 
-# %% ../../nbs/55_percep.codebook.ipynb #17892068
+# %% ../../nbs/55_percep.codebook.ipynb #86b45f72
 @torch.no_grad()
 def eval_mse(cb: Codebook, x: torch.Tensor) -> float:
     "Inference-time (nearest codeword) reconstruction MSE of rows x (N, C)."
