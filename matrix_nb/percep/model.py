@@ -8,7 +8,7 @@ __all__ = ['ModelConfig', 'pillar_point_features', 'PillarVFE', 'BasicBlock', 'R
            'assign_targets', 'sigmoid_focal_loss', 'detection_loss', 'Detections', 'decode_boxes', 'postprocess',
            'PointPillarsDetector', 'pad_boxes', 'count_parameters']
 
-# %% ../../nbs/54_percep.model.ipynb #e26718d7
+# %% ../../nbs/54_percep.model.ipynb #089d9665
 import math
 from dataclasses import dataclass
 from typing import Literal
@@ -22,7 +22,7 @@ from ..core.config import ConfigError, param
 from .geometry import BEVGrid, wrap_angle
 from .ops import AnchorBoxCoder, boxes_iou_bev, make_anchors, nms_rotated, pillarize, scatter_pillars, voxelize
 
-# %% ../../nbs/54_percep.model.ipynb #3f1746ea
+# %% ../../nbs/54_percep.model.ipynb #7f8d9e30
 @dataclass
 class ModelConfig:
     "The PointPillars detector of brief §2; defaults are the paper profile on OPV2V."
@@ -57,6 +57,7 @@ class ModelConfig:
     max_detections: int = param(100, "post-processing: boxes kept per frame after NMS")
     conf_smooth_sigma: float = param(0.0, "Gaussian smoothing sigma of the confidence map, cells (0 = off; Where2comm: 1.0)")
     conf_smooth_kernel: int = param(5, "Gaussian smoothing kernel size, cells (odd; Where2comm: 5)")
+    bn_momentum: float = param(0.01, "BatchNorm running-statistics momentum (OpenCOOD: 0.01; short smoke runs need ~0.1)")
 
     @property
     def grid(self) -> BEVGrid: return BEVGrid(self.lidar_range, self.voxel)
@@ -92,10 +93,10 @@ class ModelConfig:
         "A CPU-sized detector: 64x64 grid over +-25.6 m, one block per stage, narrow widths."
         base = dict(lidar_range=(-25.6, -25.6, -3.0, 25.6, 25.6, 1.0), voxel=(0.8, 0.8, 4.0), max_pillars=12000,
                     pfn_channels=16, layer_nums=(1, 1, 1), num_filters=(16, 32, 64), upsample_filters=(32, 32, 32),
-                    shrink_channels=64, pre_nms=300)
+                    shrink_channels=64, pre_nms=300, bn_momentum=0.1)
         return cls(**{**base, **kw})
 
-# %% ../../nbs/54_percep.model.ipynb #0a1ea49a
+# %% ../../nbs/54_percep.model.ipynb #fd202283
 def pillar_point_features(pillars: torch.Tensor, coords: torch.Tensor, npoints: torch.Tensor, grid: BEVGrid) -> torch.Tensor:
     "The 10 PointPillars features (P, M, 10) of zero-padded pillars (P, M, 4) at `coords` (P, 2+) [..., row, col]."
     P, M, _ = pillars.shape
@@ -122,7 +123,7 @@ class PillarVFE(nn.Module):
         x = self.norm(x.reshape(P * M, -1)).reshape(P, M, -1) if P else x
         return F.relu(x).amax(1) if M else x.new_zeros(P, x.shape[-1])
 
-# %% ../../nbs/54_percep.model.ipynb #0d891d25
+# %% ../../nbs/54_percep.model.ipynb #f1dcccd2
 class BasicBlock(nn.Module):
     "ResNet basic block: 3x3 conv-BN-ReLU, 3x3 conv-BN, plus the (projected) input, ReLU."
     def __init__(self, cin: int, cout: int, stride: int = 1):
@@ -166,7 +167,7 @@ class ResNetBEVBackbone(nn.Module):
             x = stage(x); ups.append(deblock(x))
         return self.shrink(torch.cat(ups, 1))
 
-# %% ../../nbs/54_percep.model.ipynb #92b877bb
+# %% ../../nbs/54_percep.model.ipynb #cf97971c
 @dataclass
 class HeadOutput:
     "Raw anchor-head maps of a batch of agents or samples."
@@ -200,7 +201,7 @@ def confidence_map(cls_logits: torch.Tensor, smooth_sigma: float = 0.0, kernel: 
         conf = F.conv2d(conf, k, padding=kernel // 2)
     return conf
 
-# %% ../../nbs/54_percep.model.ipynb #f5cb6cc4
+# %% ../../nbs/54_percep.model.ipynb #6accb2f4
 class PillarEncoder(nn.Module):
     "PointPillars encoder: pillars -> PillarVFE -> scatter to the BEV canvas (A, C, H, W)."
     def __init__(self, cfg: ModelConfig):
@@ -243,7 +244,7 @@ class SparseBEVEncoder(nn.Module):
             feats.append(voxel_mean(vox, n)); coords.append(torch.cat([torch.full_like(c[:, :1], a), c], 1))
         return self.proj(self.sparse(torch.cat(feats), torch.cat(coords), len(points)))
 
-# %% ../../nbs/54_percep.model.ipynb #0023e53a
+# %% ../../nbs/54_percep.model.ipynb #7e1d1607
 @dataclass
 class Targets:
     "Per-anchor training targets of a batch, anchors flattened as (h, w, A)."
@@ -278,7 +279,7 @@ def assign_targets(anchors: torch.Tensor, gt_boxes: torch.Tensor, gt_mask: torch
         dirs[b, pos] = direction_bin(matched[:, 6], cfg.dir_offset, cfg.dir_bins)
     return Targets(labels, reg, dirs)
 
-# %% ../../nbs/54_percep.model.ipynb #af67396e
+# %% ../../nbs/54_percep.model.ipynb #ff8b4484
 def sigmoid_focal_loss(logits: torch.Tensor, targets: torch.Tensor, alpha: float = 0.25, gamma: float = 2.0) -> torch.Tensor:
     "Element-wise sigmoid focal loss of `logits` against 0/1 `targets` (same shape)."
     p = logits.sigmoid()
@@ -309,7 +310,7 @@ def detection_loss(out: HeadOutput, targets: Targets, cfg: ModelConfig) -> dict[
     loss = cfg.cls_weight * cls_l + cfg.reg_weight * reg_l + cfg.dir_weight * dir_l
     return {"loss": loss, "cls": cls_l.detach(), "reg": reg_l.detach(), "dir": dir_l.detach()}
 
-# %% ../../nbs/54_percep.model.ipynb #a5e7782c
+# %% ../../nbs/54_percep.model.ipynb #16778d28
 @dataclass
 class Detections:
     "Boxes of one frame: (N, 7) (x, y, z, l, w, h, yaw), yaw in [-pi, pi), and scores (N,), highest first."
@@ -341,7 +342,7 @@ def postprocess(out: HeadOutput, anchors: torch.Tensor, cfg: ModelConfig) -> lis
         res.append(Detections(b[k].detach(), s[k].detach()))
     return res
 
-# %% ../../nbs/54_percep.model.ipynb #e0708832
+# %% ../../nbs/54_percep.model.ipynb #257db062
 class PointPillarsDetector(nn.Module):
     "PointPillars + ResNet BEV backbone + anchor head, split at the message scale (brief §2)."
     def __init__(self, cfg: ModelConfig):
@@ -352,6 +353,8 @@ class PointPillarsDetector(nn.Module):
         self.backbone = ResNetBEVBackbone(self.encoder.out_channels, cfg.layer_nums, cfg.layer_strides, cfg.num_filters,
                                           cfg.upsample_filters, cfg.shrink_channels)
         self.head = AnchorHead(self.backbone.out_channels, cfg.num_anchors, cfg.dir_bins)
+        for mod in self.modules():
+            if isinstance(mod, nn.modules.batchnorm._BatchNorm): mod.momentum = cfg.bn_momentum
         rots = tuple(math.radians(r) for r in cfg.anchor_rotations)
         self.register_buffer("anchors", make_anchors(cfg.grid, cfg.stride, cfg.anchor_size, rots, cfg.anchor_z).reshape(-1, 7),
                              persistent=False)
