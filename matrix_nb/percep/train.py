@@ -6,7 +6,7 @@
 __all__ = ['log', 'MODES', 'TrainConfig', 'read_sequences', 'make_dataset', 'CollabModel', 'detect', 'freeze_detector',
            'make_optimizer', 'save_checkpoint', 'load_checkpoint', 'load_model', 'TrainResult', 'train']
 
-# %% ../../nbs/58_percep.train.ipynb #42032b2e
+# %% ../../nbs/58_percep.train.ipynb #f3ba811b
 import io
 import math
 from dataclasses import dataclass, fields
@@ -28,7 +28,7 @@ from .model import Detections, ModelConfig, PointPillarsDetector, pad_boxes
 
 log = get_logger(__name__)
 
-# %% ../../nbs/58_percep.train.ipynb #ad427bff
+# %% ../../nbs/58_percep.train.ipynb #5e33243a
 MODES = ("no_fusion", "late", "early", "intermediate")
 
 @dataclass
@@ -44,7 +44,7 @@ class TrainConfig(ModelConfig, DataConfig):
     single_weight: float = param(1.0, "intermediate: weight of the single-agent supervision (brief §3)")
     epochs: int = param(40, "epochs (OPV2V: 40, brief §4)")
     batch_size: int = param(4, "samples per batch (OPV2V: 4, brief §4)")
-    max_steps: int = param(-1, "stop after this many optimizer steps (-1: run the epochs)")
+    max_steps: int = param(-1, "run exactly this many optimizer steps, overriding epochs (-1: run the epochs)")
     lr: float = param(2e-3, "Adam learning rate (brief §4)")
     adam_eps: float = param(1e-10, "Adam epsilon (brief §4)")
     weight_decay: float = param(1e-4, "Adam weight decay (brief §4)")
@@ -77,7 +77,7 @@ class TrainConfig(ModelConfig, DataConfig):
     @property
     def max_pillars_model(self) -> int: return self.max_pillars
 
-# %% ../../nbs/58_percep.train.ipynb #85eac870
+# %% ../../nbs/58_percep.train.ipynb #23a97e11
 def read_sequences(cfg: TrainConfig, split: str | None = None) -> list:
     "The scenario sequences of `cfg.data` (split `split`, default `cfg.split`)."
     from matrix_nb.percep.data import read_opv2v, read_v2v4real, read_v2xsim
@@ -95,7 +95,7 @@ def make_dataset(cfg: TrainConfig, train: bool = True, split: str | None = None)
     if not len(ds): raise ConfigError(f"no frames in split {split or cfg.split!r} of {cfg.data}", key="data")
     return ds
 
-# %% ../../nbs/58_percep.train.ipynb #459df13b
+# %% ../../nbs/58_percep.train.ipynb #7fd10f0f
 class CollabModel(nn.Module):
     "Detector + fusion (+ communication module): what is trained, checkpointed and run by `detect`."
     def __init__(self, model_cfg: ModelConfig, fusion: str = "max", comm: Comm | None = None):
@@ -130,7 +130,7 @@ class CollabModel(nn.Module):
             out = {**out, "loss": out["loss"] + comm_l, "comm": comm_l.detach()}
         return out
 
-# %% ../../nbs/58_percep.train.ipynb #b87bc8cc
+# %% ../../nbs/58_percep.train.ipynb #b911a184
 def _as_batch(model: CollabModel, x, data_cfg: DataConfig | None):
     "A `CollabBatch` from a batch, a sample, or a `CollabFrame`."
     from matrix_nb.percep.data import CollabBatch, CollabFrame, CollabSample
@@ -157,7 +157,7 @@ def detect(model: CollabModel, batch, mode: str = "intermediate", comm: Comm | N
     finally: model.train(was)
     return (res, stats) if return_stats else res
 
-# %% ../../nbs/58_percep.train.ipynb #2762bfd0
+# %% ../../nbs/58_percep.train.ipynb #3afb949f
 def freeze_detector(model: CollabModel):
     "Stage 2 (`backbone_fix`): no gradients and fixed BatchNorm statistics in the detector."
     model.detector.requires_grad_(False); model.detector.eval()
@@ -195,7 +195,7 @@ def load_model(path, comm: Comm | None = None) -> tuple[CollabModel, TrainConfig
     if any(k.startswith("detector.") for k in missing): raise ConfigError(f"{path}: not a detector checkpoint (missing {missing[0]})")
     return model.eval(), cfg
 
-# %% ../../nbs/58_percep.train.ipynb #ca2fe779
+# %% ../../nbs/58_percep.train.ipynb #15dff9c3
 @dataclass
 class TrainResult:
     "What a training run produced."
@@ -234,7 +234,7 @@ def train(cfg: TrainConfig, comm: Comm | None = None, root="runs") -> TrainResul
     first = last = None
     with run:
         bar = progress_bar(total, "train", unit="step", initial=step)
-        while step < total and epoch < cfg.epochs:
+        while step < total and (cfg.max_steps > 0 or epoch < cfg.epochs):                  # max_steps overrides epochs
             ds.set_epoch(epoch)
             g = torch.Generator().manual_seed(cfg.seed * 1000 + epoch)
             dl = torch.utils.data.DataLoader(ds, cfg.batch_size, shuffle=True, generator=g, collate_fn=collate_collab,
