@@ -6,7 +6,7 @@
 __all__ = ['log', 'MODES', 'TrainConfig', 'read_sequences', 'make_dataset', 'CollabModel', 'detect', 'freeze_detector',
            'make_optimizer', 'save_checkpoint', 'load_checkpoint', 'load_model', 'TrainResult', 'train']
 
-# %% ../../nbs/58_percep.train.ipynb #f3ba811b
+# %% ../../nbs/58_percep.train.ipynb #1a8322ba
 import io
 import math
 from dataclasses import dataclass, fields
@@ -28,7 +28,7 @@ from .model import Detections, ModelConfig, PointPillarsDetector, pad_boxes
 
 log = get_logger(__name__)
 
-# %% ../../nbs/58_percep.train.ipynb #5e33243a
+# %% ../../nbs/58_percep.train.ipynb #a4027487
 MODES = ("no_fusion", "late", "early", "intermediate")
 
 @dataclass
@@ -77,7 +77,7 @@ class TrainConfig(ModelConfig, DataConfig):
     @property
     def max_pillars_model(self) -> int: return self.max_pillars
 
-# %% ../../nbs/58_percep.train.ipynb #23a97e11
+# %% ../../nbs/58_percep.train.ipynb #2ab2fca8
 def read_sequences(cfg: TrainConfig, split: str | None = None) -> list:
     "The scenario sequences of `cfg.data` (split `split`, default `cfg.split`)."
     from matrix_nb.percep.data import read_opv2v, read_v2v4real, read_v2xsim
@@ -95,7 +95,7 @@ def make_dataset(cfg: TrainConfig, train: bool = True, split: str | None = None)
     if not len(ds): raise ConfigError(f"no frames in split {split or cfg.split!r} of {cfg.data}", key="data")
     return ds
 
-# %% ../../nbs/58_percep.train.ipynb #7fd10f0f
+# %% ../../nbs/58_percep.train.ipynb #7316aae7
 class CollabModel(nn.Module):
     "Detector + fusion (+ communication module): what is trained, checkpointed and run by `detect`."
     def __init__(self, model_cfg: ModelConfig, fusion: str = "max", comm: Comm | None = None):
@@ -130,7 +130,7 @@ class CollabModel(nn.Module):
             out = {**out, "loss": out["loss"] + comm_l, "comm": comm_l.detach()}
         return out
 
-# %% ../../nbs/58_percep.train.ipynb #b911a184
+# %% ../../nbs/58_percep.train.ipynb #37d46d17
 def _as_batch(model: CollabModel, x, data_cfg: DataConfig | None):
     "A `CollabBatch` from a batch, a sample, or a `CollabFrame`."
     from matrix_nb.percep.data import CollabBatch, CollabFrame, CollabSample
@@ -157,7 +157,7 @@ def detect(model: CollabModel, batch, mode: str = "intermediate", comm: Comm | N
     finally: model.train(was)
     return (res, stats) if return_stats else res
 
-# %% ../../nbs/58_percep.train.ipynb #3afb949f
+# %% ../../nbs/58_percep.train.ipynb #3ae8bf71
 def freeze_detector(model: CollabModel):
     "Stage 2 (`backbone_fix`): no gradients and fixed BatchNorm statistics in the detector."
     model.detector.requires_grad_(False); model.detector.eval()
@@ -195,7 +195,7 @@ def load_model(path, comm: Comm | None = None) -> tuple[CollabModel, TrainConfig
     if any(k.startswith("detector.") for k in missing): raise ConfigError(f"{path}: not a detector checkpoint (missing {missing[0]})")
     return model.eval(), cfg
 
-# %% ../../nbs/58_percep.train.ipynb #15dff9c3
+# %% ../../nbs/58_percep.train.ipynb #6b38103a
 @dataclass
 class TrainResult:
     "What a training run produced."
@@ -247,10 +247,10 @@ def train(cfg: TrainConfig, comm: Comm | None = None, root="runs") -> TrainResul
                 if cfg.backbone_fix: model.detector.eval()
                 parts = model.losses(batch.to(dev), cfg.mode, cfg.single_weight)
                 opt.zero_grad(); parts["loss"].backward(); opt.step(); step += 1
-                val = float(parts["loss"]); first = val if first is None else first; last = val
+                val = parts["loss"].item(); first = val if first is None else first; last = val
                 bar.update(1); bar.set_postfix(loss=f"{val:.3f}")
                 if step % cfg.log_every == 0 or step == total:
-                    run.log(step, epoch=epoch, lr=opt.param_groups[0]["lr"], **{k: float(v) for k, v in parts.items()})
+                    run.log(step, epoch=epoch, lr=opt.param_groups[0]["lr"], **{k: v.item() for k, v in parts.items()})
                 if step % cfg.save_every == 0: save_checkpoint(ckpt, model, opt, sched, step, epoch, cfg)
             else:
                 epoch += 1; sched.step()
