@@ -8,7 +8,7 @@ __all__ = ['ModelConfig', 'pillar_point_features', 'PillarVFE', 'BasicBlock', 'R
            'assign_targets', 'sigmoid_focal_loss', 'detection_loss', 'Detections', 'decode_boxes', 'postprocess',
            'PointPillarsDetector', 'pad_boxes', 'count_parameters']
 
-# %% ../../nbs/54_percep.model.ipynb #089d9665
+# %% ../../nbs/54_percep.model.ipynb #1e2a387e
 import math
 from dataclasses import dataclass
 from typing import Literal
@@ -22,7 +22,7 @@ from ..core.config import ConfigError, param
 from .geometry import BEVGrid, wrap_angle
 from .ops import AnchorBoxCoder, boxes_iou_bev, make_anchors, nms_rotated, pillarize, scatter_pillars, voxelize
 
-# %% ../../nbs/54_percep.model.ipynb #7f8d9e30
+# %% ../../nbs/54_percep.model.ipynb #cc89eb6e
 @dataclass
 class ModelConfig:
     "The PointPillars detector of brief §2; defaults are the paper profile on OPV2V."
@@ -96,7 +96,7 @@ class ModelConfig:
                     shrink_channels=64, pre_nms=300, bn_momentum=0.1)
         return cls(**{**base, **kw})
 
-# %% ../../nbs/54_percep.model.ipynb #fd202283
+# %% ../../nbs/54_percep.model.ipynb #bd7973a0
 def pillar_point_features(pillars: torch.Tensor, coords: torch.Tensor, npoints: torch.Tensor, grid: BEVGrid) -> torch.Tensor:
     "The 10 PointPillars features (P, M, 10) of zero-padded pillars (P, M, 4) at `coords` (P, 2+) [..., row, col]."
     P, M, _ = pillars.shape
@@ -123,7 +123,7 @@ class PillarVFE(nn.Module):
         x = self.norm(x.reshape(P * M, -1)).reshape(P, M, -1) if P else x
         return F.relu(x).amax(1) if M else x.new_zeros(P, x.shape[-1])
 
-# %% ../../nbs/54_percep.model.ipynb #f1dcccd2
+# %% ../../nbs/54_percep.model.ipynb #bb01bb21
 class BasicBlock(nn.Module):
     "ResNet basic block: 3x3 conv-BN-ReLU, 3x3 conv-BN, plus the (projected) input, ReLU."
     def __init__(self, cin: int, cout: int, stride: int = 1):
@@ -167,7 +167,7 @@ class ResNetBEVBackbone(nn.Module):
             x = stage(x); ups.append(deblock(x))
         return self.shrink(torch.cat(ups, 1))
 
-# %% ../../nbs/54_percep.model.ipynb #cf97971c
+# %% ../../nbs/54_percep.model.ipynb #5b6e8524
 @dataclass
 class HeadOutput:
     "Raw anchor-head maps of a batch of agents or samples."
@@ -201,7 +201,7 @@ def confidence_map(cls_logits: torch.Tensor, smooth_sigma: float = 0.0, kernel: 
         conf = F.conv2d(conf, k, padding=kernel // 2)
     return conf
 
-# %% ../../nbs/54_percep.model.ipynb #6accb2f4
+# %% ../../nbs/54_percep.model.ipynb #8980ce1b
 class PillarEncoder(nn.Module):
     "PointPillars encoder: pillars -> PillarVFE -> scatter to the BEV canvas (A, C, H, W)."
     def __init__(self, cfg: ModelConfig):
@@ -244,7 +244,7 @@ class SparseBEVEncoder(nn.Module):
             feats.append(voxel_mean(vox, n)); coords.append(torch.cat([torch.full_like(c[:, :1], a), c], 1))
         return self.proj(self.sparse(torch.cat(feats), torch.cat(coords), len(points)))
 
-# %% ../../nbs/54_percep.model.ipynb #7e1d1607
+# %% ../../nbs/54_percep.model.ipynb #86266144
 @dataclass
 class Targets:
     "Per-anchor training targets of a batch, anchors flattened as (h, w, A)."
@@ -269,9 +269,10 @@ def assign_targets(anchors: torch.Tensor, gt_boxes: torch.Tensor, gt_mask: torch
         iou = boxes_iou_bev(anchors, gt)                                                       # (N, K)
         best, arg = iou.max(1)
         pos = best >= cfg.pos_iou
-        forced = iou.argmax(0)[iou.max(0).values > 0]                                          # each box's best anchor
+        has = (iou.max(0).values > 0).nonzero(as_tuple=True)[0]                               # boxes touching an anchor
+        forced = iou[:, has].argmax(0)                                                         # each box's best anchor
         pos[forced] = True
-        arg[forced] = iou[forced].argmax(1)
+        arg[forced] = has                                                                      # ... regresses that box
         labels[b][(best >= cfg.neg_iou) & ~pos] = -1
         labels[b][pos] = 1
         matched = gt[arg[pos]]
@@ -279,7 +280,7 @@ def assign_targets(anchors: torch.Tensor, gt_boxes: torch.Tensor, gt_mask: torch
         dirs[b, pos] = direction_bin(matched[:, 6], cfg.dir_offset, cfg.dir_bins)
     return Targets(labels, reg, dirs)
 
-# %% ../../nbs/54_percep.model.ipynb #ff8b4484
+# %% ../../nbs/54_percep.model.ipynb #b72e0188
 def sigmoid_focal_loss(logits: torch.Tensor, targets: torch.Tensor, alpha: float = 0.25, gamma: float = 2.0) -> torch.Tensor:
     "Element-wise sigmoid focal loss of `logits` against 0/1 `targets` (same shape)."
     p = logits.sigmoid()
@@ -310,7 +311,7 @@ def detection_loss(out: HeadOutput, targets: Targets, cfg: ModelConfig) -> dict[
     loss = cfg.cls_weight * cls_l + cfg.reg_weight * reg_l + cfg.dir_weight * dir_l
     return {"loss": loss, "cls": cls_l.detach(), "reg": reg_l.detach(), "dir": dir_l.detach()}
 
-# %% ../../nbs/54_percep.model.ipynb #16778d28
+# %% ../../nbs/54_percep.model.ipynb #1c38a961
 @dataclass
 class Detections:
     "Boxes of one frame: (N, 7) (x, y, z, l, w, h, yaw), yaw in [-pi, pi), and scores (N,), highest first."
@@ -342,7 +343,7 @@ def postprocess(out: HeadOutput, anchors: torch.Tensor, cfg: ModelConfig) -> lis
         res.append(Detections(b[k].detach(), s[k].detach()))
     return res
 
-# %% ../../nbs/54_percep.model.ipynb #257db062
+# %% ../../nbs/54_percep.model.ipynb #9e8f21e4
 class PointPillarsDetector(nn.Module):
     "PointPillars + ResNet BEV backbone + anchor head, split at the message scale (brief §2)."
     def __init__(self, cfg: ModelConfig):
