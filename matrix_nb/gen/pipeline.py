@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['log', 'GenSynthConfig', 'Models', 'synthesize', 'add_gen_synthesize', 'cmd_gen_synthesize']
 
-# %% ../../nbs/36_gen.pipeline.ipynb #4985b3d6
+# %% ../../nbs/36_gen.pipeline.ipynb #baf3f720
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -21,11 +21,12 @@ from .curate import Contamination, CurateConfig, curate, eval_prompts, tag_recor
 from .export import export_all
 from .synth import (EMBEDDERS, Embedder, ModelRouter, SynthConfig, SynthContext, load_society, plan_items,
                                  synthesize_items, write_fixture_society)
+from ..sim.chain import slug
 from ..sim.core import DriverStats
 
 log = get_logger(__name__)
 
-# %% ../../nbs/36_gen.pipeline.ipynb #01ad2233
+# %% ../../nbs/36_gen.pipeline.ipynb #47e1fa51
 @dataclass
 class GenSynthConfig(SynthConfig, CurateConfig):
     "A MATRIX-Gen synthesis job: society in, curated SFT / DPO / domain datasets out."
@@ -61,7 +62,7 @@ class GenSynthConfig(SynthConfig, CurateConfig):
     @property
     def smoke(self) -> bool: return any(s.split(":")[0] == "tiny" for s in self.model_specs().values())
 
-# %% ../../nbs/36_gen.pipeline.ipynb #d410f014
+# %% ../../nbs/36_gen.pipeline.ipynb #2d3c8908
 class Models:
     "The job's LLMs by role, loaded on first use; the same spec gives the same object."
     def __init__(self, specs: dict[str, str], llms: dict | None = None, cache: bool = True, run=None):
@@ -81,11 +82,7 @@ class Models:
         "A `ModelRouter` over `roles` (a role left out is never loaded)."
         return ModelRouter({r: self.get(r) for r in roles}, {r: self.specs[r] for r in roles})
 
-# %% ../../nbs/36_gen.pipeline.ipynb #cbc160ac
-def _slug(spec: str) -> str:
-    import hashlib, re
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", spec)[-40:] + "-" + hashlib.sha256(spec.encode()).hexdigest()[:8]
-
+# %% ../../nbs/36_gen.pipeline.ipynb #270f96a5
 def synthesize(cfg: GenSynthConfig, out: str | Path | None = None, argv: list[str] | None = None, llms: dict | None = None) -> dict:
     "Run (or resume) a synthesis job: retrieve, synthesize, tag, dedup, decontaminate, export; return the summary."
     society = load_society(cfg.society) if cfg.society else None       # bad input stops here, before a run directory exists
@@ -108,7 +105,7 @@ def synthesize(cfg: GenSynthConfig, out: str | Path | None = None, argv: list[st
         tags, tagged_now = {}, 0
         if cfg.tag:
             ok = [r for r in records if r.get("ok")]
-            with RecordStore(run / f"tags-{_slug(specs['judge'])}.jsonl") as st:     # one store per judge
+            with RecordStore(run / f"tags-{slug(specs['judge'])}.jsonl") as st:      # one store per judge
                 tagged_now = sum(r["id"] not in st for r in ok)
                 tags = tag_records(models.get("judge") if tagged_now else None, ok, cfg, st, specs["judge"])
         con = None
@@ -129,7 +126,7 @@ def synthesize(cfg: GenSynthConfig, out: str | Path | None = None, argv: list[st
         atomic_write_text(run / "summary.json", to_json(summary, 2) + "\n")
     return summary
 
-# %% ../../nbs/36_gen.pipeline.ipynb #6c134bde
+# %% ../../nbs/36_gen.pipeline.ipynb #988395ee
 def add_gen_synthesize(sub):
     "Add `synthesize` to the `gen` command group's subparsers `sub`."
     from matrix_nb.cli.main import add_subparser
