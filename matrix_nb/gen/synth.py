@@ -9,7 +9,7 @@ __all__ = ['log', 'EMBEDDERS', 'VARIANTS', 'Complexity', 'GENERAL_CATEGORIES', '
            'SynthItem', 'item_id', 'plan_items', 'SynthPrompts', 'ModelRouter', 'SynthContext', 'agent_actions',
            'synth_program', 'synthesize_items']
 
-# %% ../../nbs/33_gen.synth.ipynb #db551090
+# %% ../../nbs/33_gen.synth.ipynb #eac3b482
 import hashlib
 import random
 from dataclasses import asdict, dataclass, field
@@ -28,7 +28,7 @@ from ..sim.core import DriverStats, Trace, ask, gather, run_programs
 
 log = get_logger(__name__)
 
-# %% ../../nbs/33_gen.synth.ipynb #46127380
+# %% ../../nbs/33_gen.synth.ipynb #0e42c8c1
 _FIX_PEOPLE = [
     ("Dana Whitfield", "IT manager, 41, taking an evening course in Python for data science; pragmatic and detail-minded"),
     ("Marco Ruiz", "esports coach of a college team; competitive, analytical, always reviewing match footage"),
@@ -82,7 +82,7 @@ def write_fixture_society(dir: str | Path, n: int = 8, seed: int = 0) -> Path:
         atomic_write_text(dir / name, "".join(to_json(r) + "\n" for r in rows))
     return dir
 
-# %% ../../nbs/33_gen.synth.ipynb #6e96aca7
+# %% ../../nbs/33_gen.synth.ipynb #551d0b10
 @dataclass
 class Society:
     "Scenarios and the profiles of their agents, as the society simulator wrote them."
@@ -113,7 +113,7 @@ def load_society(dir: str | Path) -> Society:
     if not scen: raise ConfigError("no scenario in scenarios.jsonl", dir)
     return Society(scen, profiles, str(dir))
 
-# %% ../../nbs/33_gen.synth.ipynb #0584130b
+# %% ../../nbs/33_gen.synth.ipynb #e0181627
 EMBEDDERS = ("minilm", "hash")
 
 def hash_embed(texts: Sequence[str], dim: int = 384) -> np.ndarray:
@@ -143,7 +143,7 @@ class Embedder:
             import transformers; transformers.utils.logging.disable_progress_bar()
         return embed_texts(texts, cache=self.cache)
 
-# %% ../../nbs/33_gen.synth.ipynb #9304c772
+# %% ../../nbs/33_gen.synth.ipynb #0468309f
 def retrieve(need: str, scenarios: Sequence[dict], embedder: Embedder, k: int | None = None) -> list[tuple[dict, float]]:
     "The `k` scenarios (all when None) most similar to `need`, best first, with their cosine similarity."
     if not scenarios: return []
@@ -152,7 +152,7 @@ def retrieve(need: str, scenarios: Sequence[dict], embedder: Embedder, k: int | 
     order = sorted(range(len(scenarios)), key=lambda i: (-sims[i], i))[:k]
     return [(scenarios[i], round(float(sims[i]), 4)) for i in order]
 
-# %% ../../nbs/33_gen.synth.ipynb #3d84190f
+# %% ../../nbs/33_gen.synth.ipynb #679ed2be
 VARIANTS = ("sft", "dpo", "code", "safety", "multiturn")
 Complexity = Literal["simple", "complex"]
 
@@ -193,6 +193,7 @@ class SynthConfig:
                                        "token budget per call (instruction, response, followup); also bounds the schema strings")
     chars_per_token: float = param(3.0, "characters a schema string may hold per token of budget")
     retries: int = param(2, "further attempts of a call whose answer fails its schema")
+    response_system: bool = param(False, "give response calls a helpful-assistant system prompt (paper's chat format: no system message; safety always gets its safe-answer prompt)")
     persona_chars: int = param(600, "longest persona text in a prompt")
     scenario_chars: int = param(1500, "longest scenario text in a prompt")
     seed: int = param(0, "seed of the item plan and of every call")
@@ -216,7 +217,7 @@ class SynthConfig:
     def category_pool(self, variant: str) -> list[str]:
         return {"code": self.code_categories, "safety": self.safety_categories}.get(variant, self.categories)
 
-# %% ../../nbs/33_gen.synth.ipynb #37b39147
+# %% ../../nbs/33_gen.synth.ipynb #79b8d953
 @dataclass
 class SynthItem:
     "One record to synthesize: who asks, in which scenario, under which controls."
@@ -253,7 +254,7 @@ def plan_items(society: Society, cfg: SynthConfig, embedder: Embedder, variants:
                                    rng.choice(cfg.styles), cfg.need(v)))
     return items
 
-# %% ../../nbs/33_gen.synth.ipynb #42caa8cf
+# %% ../../nbs/33_gen.synth.ipynb #cd0bbab1
 COMPLEXITY_TEXT = {
     "simple": "a simple, everyday request that a knowledgeable friend could answer in a few paragraphs",
     "complex": "a complex, specialized request that needs expert knowledge and several steps of careful reasoning, "
@@ -274,6 +275,8 @@ SAFE_SYSTEM = (ASSISTANT_SYSTEM + " If a request could cause harm, do not help w
 
 class SynthPrompts:
     "The messages of the synthesis calls."
+    def __init__(self, response_system: bool = False): self.response_system = response_system
+
     def persona(self, profile: dict, n: int) -> str:
         desc = profile.get("description") or profile.get("self_description") or ""
         return clip(f"{profile.get('name', 'someone')}: {desc}", n)
@@ -287,7 +290,8 @@ class SynthPrompts:
             "Write only the message itself, in the first person; do not mention role-playing or the simulation.")]
 
     def response(self, item: SynthItem, chat: Sequence[Msg]) -> list[Msg]:
-        return [system(SAFE_SYSTEM if item.variant == "safety" else ASSISTANT_SYSTEM), *chat]
+        if item.variant == "safety": return [system(SAFE_SYSTEM), *chat]
+        return [system(ASSISTANT_SYSTEM), *chat] if self.response_system else list(chat)
 
     def followup(self, item: SynthItem, persona: str, scenario: str, chat: Sequence[Msg]) -> list[Msg]:
         talk = "\n\n".join(f"{'You' if m['role'] == 'user' else 'Assistant'}: {m['content']}" for m in chat)
@@ -296,7 +300,7 @@ class SynthPrompts:
             f"so far:\n{talk}\n\nWrite your next message to the assistant: a natural follow-up that builds on its last "
             "answer (a clarification, a harder case, or the next step). Write only the message.")]
 
-# %% ../../nbs/33_gen.synth.ipynb #8c3b76f8
+# %% ../../nbs/33_gen.synth.ipynb #cf4300eb
 ROLES = ("instruct", "respond", "reject")
 
 class ModelRouter:
@@ -319,18 +323,19 @@ class ModelRouter:
             for i, res in zip(idx, m.generate([requests[i] for i in idx])): out[i] = res
         return out
 
-# %% ../../nbs/33_gen.synth.ipynb #e7f08e5a
+# %% ../../nbs/33_gen.synth.ipynb #ae5ac473
 @dataclass
 class SynthContext:
     "What every item program needs."
     society: Society
     cfg: SynthConfig
     names: dict[str, str] = field(default_factory=dict)    # role -> model spec, for lineage
-    prompts: SynthPrompts = field(default_factory=SynthPrompts)
+    prompts: SynthPrompts | None = None                     # default: SynthPrompts(cfg.response_system)
 
     def __post_init__(self):
         self.by_id = {str(s["id"]): s for s in self.society.scenarios}
         self.budget = self.cfg.budget()
+        if self.prompts is None: self.prompts = SynthPrompts(self.cfg.response_system)
 
 def _lineage(item: SynthItem, ctx: SynthContext, scen: dict) -> dict:
     lin = scen.get("lineage") or {}
@@ -354,7 +359,7 @@ def _request(ctx: SynthContext, seeder: Seeder, role: str, tag: str, field_: str
     schema = text_schema(tag.capitalize(), field_, ctx.budget.chars(tag))
     return Request(messages, ctx.budget.params(tag, seeder.next(tag)), schema=schema, tag=f"gen_{tag}", meta={"model": role})
 
-# %% ../../nbs/33_gen.synth.ipynb #ef1dad95
+# %% ../../nbs/33_gen.synth.ipynb #5dc02fff
 def synth_program(item: SynthItem, ctx: SynthContext):
     "A program (for `run_programs`) that synthesizes `item` and returns its record."
     scen, trace, seeder, P = ctx.by_id[item.scenario_id], Trace(), Seeder(f"{ctx.cfg.seed}|{item.id}"), ctx.prompts
@@ -390,7 +395,7 @@ def synth_program(item: SynthItem, ctx: SynthContext):
         rec["messages"] = chat
     rec.update(ok=True, calls=trace.calls); return rec
 
-# %% ../../nbs/33_gen.synth.ipynb #083d6b6a
+# %% ../../nbs/33_gen.synth.ipynb #e6b3ddda
 def synthesize_items(llm: LLM, items: Sequence[SynthItem], ctx: SynthContext, store=None, max_live: int | None = 256,
                      stats: DriverStats | None = None) -> dict[str, dict]:
     "Records of `items` (from `store` when already there), synthesizing the missing ones in batched rounds."
