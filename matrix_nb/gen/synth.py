@@ -9,7 +9,7 @@ __all__ = ['log', 'EMBEDDERS', 'VARIANTS', 'Complexity', 'GENERAL_CATEGORIES', '
            'SynthItem', 'item_id', 'plan_items', 'SynthPrompts', 'ModelRouter', 'SynthContext', 'agent_actions',
            'synth_program', 'synthesize_items']
 
-# %% ../../nbs/33_gen.synth.ipynb #eac3b482
+# %% ../../nbs/33_gen.synth.ipynb #6843f3d9
 import hashlib
 import random
 from dataclasses import asdict, dataclass, field
@@ -28,7 +28,7 @@ from ..sim.core import DriverStats, Trace, ask, gather, run_programs
 
 log = get_logger(__name__)
 
-# %% ../../nbs/33_gen.synth.ipynb #0e42c8c1
+# %% ../../nbs/33_gen.synth.ipynb #8b11df79
 _FIX_PEOPLE = [
     ("Dana Whitfield", "IT manager, 41, taking an evening course in Python for data science; pragmatic and detail-minded"),
     ("Marco Ruiz", "esports coach of a college team; competitive, analytical, always reviewing match footage"),
@@ -82,7 +82,7 @@ def write_fixture_society(dir: str | Path, n: int = 8, seed: int = 0) -> Path:
         atomic_write_text(dir / name, "".join(to_json(r) + "\n" for r in rows))
     return dir
 
-# %% ../../nbs/33_gen.synth.ipynb #551d0b10
+# %% ../../nbs/33_gen.synth.ipynb #ad3fe2a6
 @dataclass
 class Society:
     "Scenarios and the profiles of their agents, as the society simulator wrote them."
@@ -113,7 +113,7 @@ def load_society(dir: str | Path) -> Society:
     if not scen: raise ConfigError("no scenario in scenarios.jsonl", dir)
     return Society(scen, profiles, str(dir))
 
-# %% ../../nbs/33_gen.synth.ipynb #e0181627
+# %% ../../nbs/33_gen.synth.ipynb #a006eb78
 EMBEDDERS = ("minilm", "hash")
 
 def hash_embed(texts: Sequence[str], dim: int = 384) -> np.ndarray:
@@ -143,7 +143,7 @@ class Embedder:
             import transformers; transformers.utils.logging.disable_progress_bar()
         return embed_texts(texts, cache=self.cache)
 
-# %% ../../nbs/33_gen.synth.ipynb #0468309f
+# %% ../../nbs/33_gen.synth.ipynb #8000e24a
 def retrieve(need: str, scenarios: Sequence[dict], embedder: Embedder, k: int | None = None) -> list[tuple[dict, float]]:
     "The `k` scenarios (all when None) most similar to `need`, best first, with their cosine similarity."
     if not scenarios: return []
@@ -152,7 +152,7 @@ def retrieve(need: str, scenarios: Sequence[dict], embedder: Embedder, k: int | 
     order = sorted(range(len(scenarios)), key=lambda i: (-sims[i], i))[:k]
     return [(scenarios[i], round(float(sims[i]), 4)) for i in order]
 
-# %% ../../nbs/33_gen.synth.ipynb #679ed2be
+# %% ../../nbs/33_gen.synth.ipynb #cace5a80
 VARIANTS = ("sft", "dpo", "code", "safety", "multiturn")
 Complexity = Literal["simple", "complex"]
 
@@ -217,7 +217,7 @@ class SynthConfig:
     def category_pool(self, variant: str) -> list[str]:
         return {"code": self.code_categories, "safety": self.safety_categories}.get(variant, self.categories)
 
-# %% ../../nbs/33_gen.synth.ipynb #79b8d953
+# %% ../../nbs/33_gen.synth.ipynb #eec66322
 @dataclass
 class SynthItem:
     "One record to synthesize: who asks, in which scenario, under which controls."
@@ -254,7 +254,7 @@ def plan_items(society: Society, cfg: SynthConfig, embedder: Embedder, variants:
                                    rng.choice(cfg.styles), cfg.need(v)))
     return items
 
-# %% ../../nbs/33_gen.synth.ipynb #cd0bbab1
+# %% ../../nbs/33_gen.synth.ipynb #79f5ad96
 COMPLEXITY_TEXT = {
     "simple": "a simple, everyday request that a knowledgeable friend could answer in a few paragraphs",
     "complex": "a complex, specialized request that needs expert knowledge and several steps of careful reasoning, "
@@ -300,7 +300,7 @@ class SynthPrompts:
             f"so far:\n{talk}\n\nWrite your next message to the assistant: a natural follow-up that builds on its last "
             "answer (a clarification, a harder case, or the next step). Write only the message.")]
 
-# %% ../../nbs/33_gen.synth.ipynb #cf4300eb
+# %% ../../nbs/33_gen.synth.ipynb #85ebb97b
 ROLES = ("instruct", "respond", "reject")
 
 class ModelRouter:
@@ -323,7 +323,7 @@ class ModelRouter:
             for i, res in zip(idx, m.generate([requests[i] for i in idx])): out[i] = res
         return out
 
-# %% ../../nbs/33_gen.synth.ipynb #ae5ac473
+# %% ../../nbs/33_gen.synth.ipynb #4b9edbfa
 @dataclass
 class SynthContext:
     "What every item program needs."
@@ -359,7 +359,7 @@ def _request(ctx: SynthContext, seeder: Seeder, role: str, tag: str, field_: str
     schema = text_schema(tag.capitalize(), field_, ctx.budget.chars(tag))
     return Request(messages, ctx.budget.params(tag, seeder.next(tag)), schema=schema, tag=f"gen_{tag}", meta={"model": role})
 
-# %% ../../nbs/33_gen.synth.ipynb #5dc02fff
+# %% ../../nbs/33_gen.synth.ipynb #7feed9fb
 def synth_program(item: SynthItem, ctx: SynthContext):
     "A program (for `run_programs`) that synthesizes `item` and returns its record."
     scen, trace, seeder, P = ctx.by_id[item.scenario_id], Trace(), Seeder(f"{ctx.cfg.seed}|{item.id}"), ctx.prompts
@@ -371,8 +371,9 @@ def synth_program(item: SynthItem, ctx: SynthContext):
            "lineage": _lineage(item, ctx, scen), "scenario": scene}
     def fail(stage, res):
         rec.update(stage=stage, error=res.error, calls=trace.calls); return rec
+    nonblank = lambda f: (lambda res: bool(getattr(res.parsed, f).strip()))
     r = yield from ask(_request(ctx, seeder, "instruct", "instruction", "instruction", P.instruction(item, persona, acts, scene)),
-                       ctx.cfg.retries, trace=trace)
+                       ctx.cfg.retries, nonblank("instruction"), trace=trace)
     if not r.ok: return fail("instruction", r)
     chat = [user(r.parsed.instruction.strip())]; rec["instruction"] = chat[0]["content"]
     if item.variant == "dpo":
@@ -380,12 +381,14 @@ def synth_program(item: SynthItem, ctx: SynthContext):
                                         ctx.cfg.retries, trace=trace) for role in ("respond", "reject")])
         if not ch.ok: return fail("chosen", ch)
         if not rj.ok: return fail("rejected", rj)
+        if rj.parsed.response.strip() == ch.parsed.response.strip():         # no preference signal in an identical pair
+            rec.update(stage="rejected", error="rejected answer identical to the chosen one", calls=trace.calls); return rec
         rec.update(prompt=chat, chosen=[assistant(ch.parsed.response)], rejected=[assistant(rj.parsed.response)])
     else:
         for t in range(ctx.cfg.turns if item.variant == "multiturn" else 1):
             if t:
                 f = yield from ask(_request(ctx, seeder, "instruct", "followup", "message", P.followup(item, persona, scene, chat)),
-                                   ctx.cfg.retries, trace=trace)
+                                   ctx.cfg.retries, nonblank("message"), trace=trace)
                 if not f.ok: return fail(f"followup{t}", f)
                 chat.append(user(f.parsed.message.strip()))
             a = yield from ask(_request(ctx, seeder, "respond", "response", "response", P.response(item, chat)),
@@ -395,7 +398,7 @@ def synth_program(item: SynthItem, ctx: SynthContext):
         rec["messages"] = chat
     rec.update(ok=True, calls=trace.calls); return rec
 
-# %% ../../nbs/33_gen.synth.ipynb #e6b3ddda
+# %% ../../nbs/33_gen.synth.ipynb #c162dc4e
 def synthesize_items(llm: LLM, items: Sequence[SynthItem], ctx: SynthContext, store=None, max_live: int | None = 256,
                      stats: DriverStats | None = None) -> dict[str, dict]:
     "Records of `items` (from `store` when already there), synthesizing the missing ones in batched rounds."
