@@ -7,7 +7,7 @@ __all__ = ['log', 'MODES', 'TrainConfig', 'read_sequences', 'make_dataset', 'Col
            'iter_detections', 'freeze_detector', 'make_optimizer', 'save_checkpoint', 'load_checkpoint', 'load_model',
            'TrainResult', 'train']
 
-# %% ../../nbs/58_percep.train.ipynb #34274095
+# %% ../../nbs/58_percep.train.ipynb #3ea24761
 import io
 import math
 from dataclasses import dataclass, field, fields
@@ -29,7 +29,7 @@ from .model import Detections, ModelConfig, PointPillarsDetector, pad_boxes
 
 log = get_logger(__name__)
 
-# %% ../../nbs/58_percep.train.ipynb #08274623
+# %% ../../nbs/58_percep.train.ipynb #bf5ff180
 MODES = ("no_fusion", "late", "early", "intermediate")
 
 @dataclass
@@ -78,7 +78,7 @@ class TrainConfig(ModelConfig, DataConfig):
     @property
     def max_pillars_model(self) -> int: return self.max_pillars
 
-# %% ../../nbs/58_percep.train.ipynb #6aa9c223
+# %% ../../nbs/58_percep.train.ipynb #db241cf5
 def read_sequences(cfg: TrainConfig, split: str | None = None) -> list:
     "The scenario sequences of `cfg.data` (split `split`, default `cfg.split`)."
     from matrix_nb.percep.data import read_opv2v, read_v2v4real, read_v2xsim
@@ -96,7 +96,7 @@ def make_dataset(cfg: TrainConfig, train: bool = True, split: str | None = None)
     if not len(ds): raise ConfigError(f"no frames in split {split or cfg.split!r} of {cfg.data}", key="data")
     return ds
 
-# %% ../../nbs/58_percep.train.ipynb #6e5d51cb
+# %% ../../nbs/58_percep.train.ipynb #7fcbc646
 class CollabModel(nn.Module):
     "Detector + fusion (+ communication module): what is trained, checkpointed and run by `detect`."
     def __init__(self, model_cfg: ModelConfig, fusion: str = "max", comm: Comm | None = None):
@@ -131,7 +131,7 @@ class CollabModel(nn.Module):
             out = {**out, "loss": out["loss"] + comm_l, "comm": comm_l.detach()}
         return out
 
-# %% ../../nbs/58_percep.train.ipynb #1ad9864d
+# %% ../../nbs/58_percep.train.ipynb #b045132b
 def _as_batch(model: CollabModel, x, data_cfg: DataConfig | None):
     "A `CollabBatch` from a batch, a sample, or a `CollabFrame`."
     from matrix_nb.percep.data import CollabBatch, CollabFrame, CollabSample
@@ -152,13 +152,14 @@ def detect(model: CollabModel, batch, mode: str = "intermediate", comm: Comm | N
         elif mode == "late": res = late_merge(det.postprocess(det(batch)), batch.T_ego_from_agent, batch.record_len, det)
         elif mode == "early": res = det.postprocess(early_forward(det, batch))
         elif mode == "intermediate":
-            co = intermediate_forward(det, batch, model.fuser, comm or model.comm)
+            c = comm or model.comm
+            co = intermediate_forward(det, batch, model.fuser, c, with_single=c is not dense_comm)
             res, stats = det.postprocess(co.fused), co.stats
         else: raise ConfigError(f"unknown mode {mode!r}; choose one of: {', '.join(MODES)}", key="mode")
     finally: model.train(was)
     return (res, stats) if return_stats else res
 
-# %% ../../nbs/58_percep.train.ipynb #1d60f187
+# %% ../../nbs/58_percep.train.ipynb #44e53d75
 @dataclass
 class FrameDetections:
     "Detections and ground truth of one frame, both in the ego frame."
@@ -183,7 +184,7 @@ def iter_detections(model: CollabModel, ds: CollabDataset, mode: str = "intermed
             yield FrameDetections(batch.scenario[b], batch.frame[b], r.boxes.cpu(), r.scores.cpu(), batch.gt_boxes[b][m],
                                   batch.gt_ids[b][m], batch.T_world_ego[b], stats[b] if stats else {})
 
-# %% ../../nbs/58_percep.train.ipynb #860be5ee
+# %% ../../nbs/58_percep.train.ipynb #7128cd77
 def freeze_detector(model: CollabModel):
     "Stage 2 (`backbone_fix`): no gradients and fixed BatchNorm statistics in the detector."
     model.detector.requires_grad_(False); model.detector.eval()
@@ -221,7 +222,7 @@ def load_model(path, comm: Comm | None = None) -> tuple[CollabModel, TrainConfig
     if any(k.startswith("detector.") for k in missing): raise ConfigError(f"{path}: not a detector checkpoint (missing {missing[0]})")
     return model.eval(), cfg
 
-# %% ../../nbs/58_percep.train.ipynb #f34232ca
+# %% ../../nbs/58_percep.train.ipynb #d03cf7ca
 @dataclass
 class TrainResult:
     "What a training run produced."
