@@ -7,7 +7,7 @@ __all__ = ['log', 'MODES', 'TrainConfig', 'read_sequences', 'make_dataset', 'Col
            'iter_detections', 'freeze_detector', 'make_optimizer', 'save_checkpoint', 'load_checkpoint', 'load_model',
            'TrainResult', 'train']
 
-# %% ../../nbs/58_percep.train.ipynb #3ea24761
+# %% ../../nbs/58_percep.train.ipynb #e3af8878
 import io
 import math
 from dataclasses import dataclass, field, fields
@@ -29,7 +29,7 @@ from .model import Detections, ModelConfig, PointPillarsDetector, pad_boxes
 
 log = get_logger(__name__)
 
-# %% ../../nbs/58_percep.train.ipynb #bf5ff180
+# %% ../../nbs/58_percep.train.ipynb #a8acdf3b
 MODES = ("no_fusion", "late", "early", "intermediate")
 
 @dataclass
@@ -78,7 +78,7 @@ class TrainConfig(ModelConfig, DataConfig):
     @property
     def max_pillars_model(self) -> int: return self.max_pillars
 
-# %% ../../nbs/58_percep.train.ipynb #db241cf5
+# %% ../../nbs/58_percep.train.ipynb #32e9e771
 def read_sequences(cfg: TrainConfig, split: str | None = None) -> list:
     "The scenario sequences of `cfg.data` (split `split`, default `cfg.split`)."
     from matrix_nb.percep.data import read_opv2v, read_v2v4real, read_v2xsim
@@ -96,7 +96,7 @@ def make_dataset(cfg: TrainConfig, train: bool = True, split: str | None = None)
     if not len(ds): raise ConfigError(f"no frames in split {split or cfg.split!r} of {cfg.data}", key="data")
     return ds
 
-# %% ../../nbs/58_percep.train.ipynb #7fcbc646
+# %% ../../nbs/58_percep.train.ipynb #cbd2b6f3
 class CollabModel(nn.Module):
     "Detector + fusion (+ communication module): what is trained, checkpointed and run by `detect`."
     def __init__(self, model_cfg: ModelConfig, fusion: str = "max", comm: Comm | None = None):
@@ -131,7 +131,7 @@ class CollabModel(nn.Module):
             out = {**out, "loss": out["loss"] + comm_l, "comm": comm_l.detach()}
         return out
 
-# %% ../../nbs/58_percep.train.ipynb #b045132b
+# %% ../../nbs/58_percep.train.ipynb #e1d9ca62
 def _as_batch(model: CollabModel, x, data_cfg: DataConfig | None):
     "A `CollabBatch` from a batch, a sample, or a `CollabFrame`."
     from matrix_nb.percep.data import CollabBatch, CollabFrame, CollabSample
@@ -159,7 +159,7 @@ def detect(model: CollabModel, batch, mode: str = "intermediate", comm: Comm | N
     finally: model.train(was)
     return (res, stats) if return_stats else res
 
-# %% ../../nbs/58_percep.train.ipynb #44e53d75
+# %% ../../nbs/58_percep.train.ipynb #5cea7827
 @dataclass
 class FrameDetections:
     "Detections and ground truth of one frame, both in the ego frame."
@@ -184,7 +184,7 @@ def iter_detections(model: CollabModel, ds: CollabDataset, mode: str = "intermed
             yield FrameDetections(batch.scenario[b], batch.frame[b], r.boxes.cpu(), r.scores.cpu(), batch.gt_boxes[b][m],
                                   batch.gt_ids[b][m], batch.T_world_ego[b], stats[b] if stats else {})
 
-# %% ../../nbs/58_percep.train.ipynb #7128cd77
+# %% ../../nbs/58_percep.train.ipynb #50297f91
 def freeze_detector(model: CollabModel):
     "Stage 2 (`backbone_fix`): no gradients and fixed BatchNorm statistics in the detector."
     model.detector.requires_grad_(False); model.detector.eval()
@@ -222,7 +222,7 @@ def load_model(path, comm: Comm | None = None) -> tuple[CollabModel, TrainConfig
     if any(k.startswith("detector.") for k in missing): raise ConfigError(f"{path}: not a detector checkpoint (missing {missing[0]})")
     return model.eval(), cfg
 
-# %% ../../nbs/58_percep.train.ipynb #d03cf7ca
+# %% ../../nbs/58_percep.train.ipynb #a397384a
 @dataclass
 class TrainResult:
     "What a training run produced."
@@ -254,6 +254,9 @@ def train(cfg: TrainConfig, comm: Comm | None = None, root="runs") -> TrainResul
     step = epoch = start = 0
     if ckpt.is_file():
         ck = load_checkpoint(ckpt)
+        old = ck.get("config") or {}
+        diff = [k for k in to_dict(cfg.model_config()) if k in old and old[k] != to_dict(cfg)[k]]
+        if diff: raise ConfigError(f"{run.path} holds a run with another model ({diff[0]}: {old[diff[0]]}); use another out", key="out")
         model.load_state_dict(ck["model"]); opt.load_state_dict(ck["optimizer"]); sched.load_state_dict(ck["scheduler"])
         step, epoch, start = ck["step"], ck["epoch"], ck["step"]
         log.info("resuming %s at step %d, epoch %d", run.path, step, epoch)
@@ -263,12 +266,12 @@ def train(cfg: TrainConfig, comm: Comm | None = None, root="runs") -> TrainResul
         bar = progress_bar(total, "train", unit="step", initial=step)
         while step < total and (cfg.max_steps > 0 or epoch < cfg.epochs):                  # max_steps overrides epochs
             ds.set_epoch(epoch)
-            g = torch.Generator().manual_seed(cfg.seed * 1000 + epoch)
-            dl = torch.utils.data.DataLoader(ds, cfg.batch_size, shuffle=True, generator=g, collate_fn=collate_collab,
+            order = torch.randperm(len(ds), generator=torch.Generator().manual_seed(cfg.seed * 1000 + epoch)).tolist()
+            batches = [order[i:i + cfg.batch_size] for i in range(0, len(order), cfg.batch_size)]
+            skip = max(0, step - epoch * len(batches))                                       # batches a resumed epoch already had
+            dl = torch.utils.data.DataLoader(ds, batch_sampler=batches[skip:], collate_fn=collate_collab,
                                              num_workers=cfg.num_workers)
-            skip = max(0, step - epoch * len(dl))                                            # batches a resumed epoch already had
-            for i, batch in enumerate(dl):
-                if i < skip: continue
+            for batch in dl:
                 if step >= total: break
                 model.train()
                 if cfg.backbone_fix: model.detector.eval()
