@@ -299,7 +299,7 @@ def train(cfg: TrainConfig, comm: Comm | None = None, root="runs") -> TrainResul
         model.load_state_dict(ck["model"]); opt.load_state_dict(ck["optimizer"]); sched.load_state_dict(ck["scheduler"])
         step, epoch, start = ck["step"], ck["epoch"], ck["step"]
         log.info("resuming %s at step %d, epoch %d", run.path, step, epoch)
-    elif cfg.codebook_init and getattr(model.comm_module, "codebook", None) is not None:
+    elif comm is None and cfg.codebook_init and getattr(model.comm_module, "codebook", None) is not None:
         seed_codebook(model, collate_collab([ds[i] for i in range(min(len(ds), cfg.batch_size))]).to(dev), cfg.seed)
     total = cfg.max_steps if cfg.max_steps > 0 else cfg.epochs * math.ceil(len(ds) / cfg.batch_size)
     first = last = None
