@@ -317,7 +317,9 @@ def train(cfg: TrainConfig, comm: Comm | None = None, root="runs") -> TrainResul
                 model.train()
                 if cfg.backbone_fix: model.detector.eval()
                 parts = model.losses(batch.to(dev), cfg.mode, cfg.single_weight)
-                opt.zero_grad(); parts["loss"].backward(); opt.step(); step += 1
+                opt.zero_grad()
+                if parts["loss"].requires_grad: parts["loss"].backward(); opt.step()   # stage 2: a batch with no cell sent has nothing to train
+                step += 1
                 val = parts["loss"].item(); first = val if first is None else first; last = val
                 bar.update(1); bar.set_postfix(loss=f"{val:.3f}")
                 if step % cfg.log_every == 0 or step == total:

@@ -1,0 +1,153 @@
+"""PragComm end to end: detection AP of dense intermediate fusion, no-fusion and PragComm, and PragComm's real bytes.
+
+Workload (brief §2, §4, §5, §9, §10): synthetic OPV2V-format scenes (`percep.synth`: a junction with building blocks
+on its corners, 3 CAVs on the road arms, other vehicles; the ego's ground truth is every vehicle any CAV's LiDAR hits,
+so the buildings hide from the ego what collaborators see). Training and test scenes are disjoint (held-out test split).
+
+Message geometry. The paper's OPV2V message is the first backbone stage: 100 x 352 cells x 64 channels (range
+±140.8 m x ±40 m, 0.4 m pillars, stride 2). To make that affordable here the pillar size is 0.8 m and the first stage
+has stride 1 (`layer_strides` (1, 2, 2)): the pillar grid is 100 x 352 and so is the message map, with 64 channels
+(`num_filters[0]`), over the paper's range. The deeper stages are narrowed (32 channels) - the message is unchanged.
+`--quick` uses a CPU-affordable reduced grid (±51.2 m x ±25.6 m at 0.8 m: a 64 x 128 x 64 message), so its
+volume_ratio is not the paper geometry's (the full map is 5.5x smaller) - the line says which geometry it measured.
+
+Models (58_percep.train's two-stage schedule):
+  stage 1   intermediate fusion (MaxFusion) with dense communication, single-agent supervision weight 1 -> "dense";
+  no-fusion the ego alone: by default (`--nofusion shared`) the stage-1 detector run on the ego's own map (it was
+            trained with single-agent supervision); `--nofusion train` trains a separate single-agent detector;
+  stage 2   the stage-1 detector frozen (backbone_fix), codebook (r = 3, m = 2, K = 256) trained with PragComm's
+            selection (request map, --train-thre) in the loop -> "pragcomm".
+All three are evaluated on the same held-out frames (AP at BEV IoU 0.5, 59_percep.eval). bytes_per_frame is the real
+serialized bytes (header + coded positions + codebook indices, 56_percep.comm) per frame summed over the links to the
+ego, averaged over the test frames; volume_ratio = full float32 map bytes over the same links (including pruned ones)
+divided by bytes_per_frame. A sweep of the sending threshold is printed as well; the last line uses `--thre`.
+
+Run:   python benchmarks/pragcomm_volume.py --quick --out runs/pragcomm_bench_quick
+       python benchmarks/pragcomm_volume.py --out runs/pragcomm_bench           (paper geometry; GPU-sized)
+Rerunning with the same --out reuses the scenes and the trained checkpoints (training resumes where it stopped).
+Prints, no asserts. Last line:
+  pragcomm_volume: ap50_pragcomm=<x> ap50_dense=<y> ap50_nofusion=<z> bytes_per_frame=<b> volume_ratio=<r>
+"""
+import argparse
+import math
+import time
+from pathlib import Path
+
+# paper message geometry: 100 x 352 message cells (pillar grid at 0.8 m, first stage stride 1)
+PAPER = dict(lidar_range=(-140.8, -40.0, -3.0, 140.8, 40.0, 1.0), voxel=(0.8, 0.8, 4.0))
+QUICK = dict(lidar_range=(-51.2, -25.6, -3.0, 51.2, 25.6, 1.0), voxel=(0.8, 0.8, 4.0))
+TINY = dict(lidar_range=(-25.6, -12.8, -3.0, 25.6, 12.8, 1.0), voxel=(0.8, 0.8, 4.0))
+
+
+def parse():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scenes", type=int, default=None, help="scenes in all (the last quarter, at least 1, held out)")
+    ap.add_argument("--frames", type=int, default=None, help="frames per scene")
+    ap.add_argument("--steps", type=int, default=None, help="stage-1 (and no-fusion) optimizer steps")
+    ap.add_argument("--stage2-steps", type=int, default=None, help="stage-2 (codebook) optimizer steps")
+    ap.add_argument("--quick", action="store_true", help="CPU-affordable reduced run (64 x 128 message grid)")
+    ap.add_argument("--tiny", action="store_true", help="smallest run (format check only; 32 x 64 message grid)")
+    ap.add_argument("--out", default="runs/pragcomm_bench", help="run folder (reused on rerun)")
+    ap.add_argument("--thre", type=float, default=0.3, help="PragComm sending threshold of the last line")
+    ap.add_argument("--train-thre", type=float, default=0.01, help="sending threshold while training stage 2 (Where2comm's 0.01)")
+    ap.add_argument("--sweep", default="0.01,0.1,0.3,0.5", help="thresholds of the printed sweep")
+    ap.add_argument("--nofusion", choices=["shared", "train"], default=None,
+                    help="no-fusion detector: the stage-1 detector on the ego alone, or a separately trained one")
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--batch", type=int, default=2)
+    ap.add_argument("--bn-momentum", type=float, default=0.1)
+    ap.add_argument("--vehicles", type=int, default=16, help="non-connected vehicles per scene")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--device", default="auto")
+    a = ap.parse_args()
+    size = "tiny" if a.tiny else "quick" if a.quick else "paper"
+    dflt = {"tiny": (2, 2, 2, 2, "shared"), "quick": (8, 10, 400, 150, "shared"), "paper": (40, 10, 6000, 2000, "train")}[size]
+    for k, v in zip(("scenes", "frames", "steps", "stage2_steps", "nofusion"), dflt):
+        if getattr(a, k) is None: setattr(a, k, v)
+    a.size = size
+    return a
+
+
+def main():
+    a = parse()
+    t0 = time.time()
+    import torch
+    from matrix_nb.percep.comm import CommConfig, Communicator
+    from matrix_nb.percep.eval import evaluate_ap
+    from matrix_nb.percep.synth import SynthConfig, make_dataset as make_scenes
+    from matrix_nb.percep.train import TrainConfig, iter_detections, load_model, make_dataset, train
+
+    out = Path(a.out)
+    geo = {"tiny": TINY, "quick": QUICK, "paper": PAPER}[a.size]
+    n_test = max(1, a.scenes // 4)
+    n_train = max(1, a.scenes - n_test)
+    scfg = SynthConfig(n_agents=3, n_vehicles=a.vehicles, n_frames=a.frames, seed=a.seed)
+    st = make_scenes(out / "data", scfg, {"train": n_train, "test": n_test})
+    print(f"scenes: {n_train} train + {n_test} test x {a.frames} frames ({st['skipped']} reused) "
+          f"[{time.time() - t0:.0f}s]", flush=True)
+
+    base = dict(data=str(out / "data"), split="train", mode="intermediate", fusion="max", single_weight=1.0,
+                **geo, max_points_per_pillar=32, max_pillars=20000, max_pillars_train=20000, max_pillars_test=20000,
+                pfn_channels=16, layer_nums=(1, 1, 1), layer_strides=(1, 2, 2), num_filters=(64, 32, 32),
+                upsample_filters=(32, 32, 32), shrink_channels=32, pre_nms=300, bn_momentum=a.bn_momentum,
+                max_cav=5, comm_range=200.0, augment=True, batch_size=a.batch, lr=a.lr, lr_steps=(10 ** 6,),
+                save_every=25, log_every=10, seed=a.seed, device=a.device)
+    s1 = TrainConfig(**base, max_steps=a.steps, out=str(out / "stage1"))
+    g = s1.model_config().message_grid
+    C = s1.message_channels
+    print(f"geometry={a.size}: range {geo['lidar_range']}, pillar {geo['voxel'][0]} m, message {g.H}x{g.W}x{C}", flush=True)
+
+    r1 = train(s1)
+    print(f"stage 1 (dense intermediate): {r1.steps} steps, loss {r1.first_loss} -> {r1.last_loss} [{time.time() - t0:.0f}s]", flush=True)
+    nof_ckpt = r1.out / "model.pt"
+    if a.nofusion == "train":
+        rn = train(TrainConfig(**{**base, "mode": "no_fusion"}, max_steps=a.steps, out=str(out / "nofusion")))
+        nof_ckpt = rn.out / "model.pt"
+        print(f"no-fusion detector: {rn.steps} steps, loss {rn.first_loss} -> {rn.last_loss} [{time.time() - t0:.0f}s]", flush=True)
+    s2 = TrainConfig(**base, max_steps=a.stage2_steps, out=str(out / "stage2"), init_checkpoint=str(r1.out / "model.pt"),
+                     backbone_fix=True, comm="pragcomm", comm_thre=a.train_thre, codebook_stage_sizes=[256, 256, 256],
+                     codebook_groups=2)
+    r2 = train(s2)
+    print(f"stage 2 (codebook, detector frozen): {r2.steps} steps, loss {r2.first_loss} -> {r2.last_loss} "
+          f"[{time.time() - t0:.0f}s]", flush=True)
+
+    test = make_dataset(TrainConfig(**base), train=False, split="test")
+    full_link = g.H * g.W * C * 4                                            # one full float32 map, bytes
+
+    def ap50(model, mode, comm=None, desc=None):
+        frames = list(iter_detections(model, test, mode, comm, desc=desc))
+        s = evaluate_ap(frames)
+        links = sum(len(f.stats.get("per_link", [])) for f in frames)
+        nbytes = sum(f.stats.get("bytes", 0) for f in frames)
+        cells = sum(f.stats.get("cells", 0) for f in frames)
+        return s["ap50"], s, nbytes / len(frames), links * full_link / max(nbytes, 1), cells / len(frames), links / len(frames)
+
+    m1, _ = load_model(r1.out / "model.pt")
+    mn, _ = load_model(nof_ckpt)
+    m2, _ = load_model(r2.out / "model.pt")
+    ap_dense, sd, b_dense, _, _, links = ap50(m1, "intermediate", Communicator(CommConfig(mode="dense")), "dense")
+    ap_nof, sn, *_ = ap50(mn, "no_fusion", desc="no_fusion")
+    ap_late, sl, *_ = ap50(m1, "late", desc="late")
+    print(f"test: {len(test)} frames, {links:.2f} links/frame, full float32 map {full_link} B per link")
+    print(f"{'method':<22} {'ap30':>6} {'ap50':>6} {'ap70':>6} {'bytes/frame':>12} {'cells/frame':>11} {'ratio':>9}")
+    print(f"{'no_fusion':<22} {sn['ap30']:6.3f} {sn['ap50']:6.3f} {sn['ap70']:6.3f} {0:12.0f} {0:11.0f} {'-':>9}")
+    print(f"{'late (stage-1 det.)':<22} {sl['ap30']:6.3f} {sl['ap50']:6.3f} {sl['ap70']:6.3f} {'-':>12} {'-':>11} {'-':>9}")
+    print(f"{'dense intermediate':<22} {sd['ap30']:6.3f} {sd['ap50']:6.3f} {sd['ap70']:6.3f} {b_dense:12.0f} "
+          f"{g.H * g.W * links:11.0f} {1.0:9.1f}")
+    cb = m2.comm_module.codebook
+    head = m2.comm_module.head
+    res = {}
+    for t in sorted({float(x) for x in a.sweep.split(",") if x} | {a.thre}):
+        comm = Communicator(CommConfig(mode="pragcomm", comm_thre=t), cb, head=head)
+        ap, s, b, ratio, cells, _ = ap50(m2, "intermediate", comm, f"pragcomm thre={t}")
+        res[t] = (ap, b, ratio)
+        print(f"{f'pragcomm thre={t}':<22} {s['ap30']:6.3f} {s['ap50']:6.3f} {s['ap70']:6.3f} {b:12.1f} {cells:11.1f} {ratio:9.0f}")
+    ap_p, b_p, ratio = res[a.thre]
+    print(f"targets: ratio>=32700 {ratio >= 32700}; ap50_pragcomm >= ap50_dense-0.01 {ap_p >= ap_dense - 0.01}; "
+          f"ap50_pragcomm > ap50_nofusion {ap_p > ap_nof}  (geometry={a.size}, {time.time() - t0:.0f}s total)")
+    print(f"pragcomm_volume: ap50_pragcomm={ap_p:.4f} ap50_dense={ap_dense:.4f} ap50_nofusion={ap_nof:.4f} "
+          f"bytes_per_frame={b_p:.1f} volume_ratio={ratio:.0f}")
+
+
+if __name__ == "__main__":
+    main()
