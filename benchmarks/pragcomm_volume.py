@@ -48,9 +48,9 @@ def parse():
     ap.add_argument("--quick", action="store_true", help="CPU-affordable reduced run (64 x 128 message grid)")
     ap.add_argument("--tiny", action="store_true", help="smallest run (format check only; 32 x 64 message grid)")
     ap.add_argument("--out", default="runs/pragcomm_bench", help="run folder (reused on rerun)")
-    ap.add_argument("--thre", type=float, default=0.3, help="PragComm sending threshold of the last line")
+    ap.add_argument("--thre", type=float, default=0.01, help="PragComm sending threshold of the last line")
     ap.add_argument("--train-thre", type=float, default=0.01, help="sending threshold while training stage 2 (Where2comm's 0.01)")
-    ap.add_argument("--sweep", default="0.01,0.1,0.3,0.5", help="thresholds of the printed sweep")
+    ap.add_argument("--sweep", default="0.01,0.02,0.05,0.1,0.3", help="thresholds of the printed sweep")
     ap.add_argument("--nofusion", choices=["shared", "train"], default=None,
                     help="no-fusion detector: the stage-1 detector on the ego alone, or a separately trained one")
     ap.add_argument("--lr", type=float, default=2e-3)
