@@ -22,6 +22,18 @@ serialized bytes (header + coded positions + codebook indices, 56_percep.comm) p
 ego, averaged over the test frames; volume_ratio = full float32 map bytes over the same links (including pruned ones)
 divided by bytes_per_frame. A sweep of the sending threshold is printed as well; the last line uses `--thre`.
 
+Measured (2 shared, loaded CPU cores, 2026-12-02; --quick: 6 train + 2 test scenes x 10 frames, 3 CAVs, 16 other
+vehicles, batch 2, lr 2e-3, BN momentum 0.1, 400 stage-1 steps (~18 min) + 150 stage-2 steps (~7 min), 26 min total):
+  no-fusion AP50 0.647, late 0.731, dense intermediate 0.833; PragComm (2 links/frame, full map 2,097,152 B per link):
+  thre 0.01: AP50 0.825 at 26,059 B/frame (ratio 161); 0.02: 0.793 (244); 0.05: 0.684 (1906); 0.1: 0.700 (6651);
+  0.3: 0.652 at 18.9 B/frame (221,335, almost nothing sent = no-fusion).
+  last line: pragcomm_volume: ap50_pragcomm=0.8248 ap50_dense=0.8326 ap50_nofusion=0.6474 bytes_per_frame=26058.6 volume_ratio=161
+So dense beats no-fusion and PragComm keeps dense's AP (within 0.01) at 1/161 of the bytes, but not at the paper's
+>= 32700x: in stage 2 only the codebook trains (the detector is frozen and MaxFusion has no weights), so a detector
+trained on dense maps cannot use the few peak cells a high threshold sends. Smoothing the confidence (sigma 1-2) did
+not help. The paper-geometry run (defaults without --quick: 40 scenes, 6000 + 2000 steps, a separately trained
+no-fusion detector) needs a GPU (a CPU step at 100 x 352 is 10-60 s here).
+
 Run:   python benchmarks/pragcomm_volume.py --quick --out runs/pragcomm_bench_quick
        python benchmarks/pragcomm_volume.py --out runs/pragcomm_bench           (paper geometry; GPU-sized)
 Rerunning with the same --out reuses the scenes and the trained checkpoints (training resumes where it stopped).
