@@ -65,6 +65,11 @@ def parse():
     ap.add_argument("--sweep", default="0.01,0.02,0.05,0.1,0.3", help="thresholds of the printed sweep")
     ap.add_argument("--nofusion", choices=["shared", "train"], default=None,
                     help="no-fusion detector: the stage-1 detector on the ego alone, or a separately trained one")
+    ap.add_argument("--joint-steps", type=int, default=0,
+                    help="extra: fine-tune detector + codebook jointly with PragComm's selection in the loop for N steps "
+                         "(Where2comm-style; the dense baseline is trained N more steps too, for a fair comparison)")
+    ap.add_argument("--joint-thre", type=float, default=0.1, help="sending threshold during the joint fine-tuning")
+    ap.add_argument("--joint-lr", type=float, default=5e-4, help="learning rate of the joint fine-tuning (and dense continuation)")
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--batch", type=int, default=2)
     ap.add_argument("--bn-momentum", type=float, default=0.1)
@@ -123,6 +128,13 @@ def main():
     print(f"stage 2 (codebook, detector frozen): {r2.steps} steps, loss {r2.first_loss} -> {r2.last_loss} "
           f"[{time.time() - t0:.0f}s]", flush=True)
 
+    if a.joint_steps > 0:                                                     # both continue from stage 1 for N steps
+        j = dict(max_steps=a.joint_steps, init_checkpoint=str(r1.out / "model.pt"))
+        rd = train(TrainConfig(**{**base, "lr": a.joint_lr}, **j, out=str(out / "dense_cont")))
+        rj = train(TrainConfig(**{**base, "lr": a.joint_lr}, **j, out=str(out / "joint"), comm="pragcomm",
+                               comm_thre=a.joint_thre, codebook_stage_sizes=[256, 256, 256], codebook_groups=2))
+        print(f"joint fine-tuning (thre {a.joint_thre}): {rj.steps} steps; dense continued {rd.steps} steps "
+              f"[{time.time() - t0:.0f}s]", flush=True)
     test = make_dataset(TrainConfig(**base), train=False, split="test")
     full_link = g.H * g.W * C * 4                                            # one full float32 map, bytes
 
@@ -134,9 +146,9 @@ def main():
         cells = sum(f.stats.get("cells", 0) for f in frames)
         return s["ap50"], s, nbytes / len(frames), links * full_link / max(nbytes, 1), cells / len(frames), links / len(frames)
 
-    m1, _ = load_model(r1.out / "model.pt")
-    mn, _ = load_model(nof_ckpt)
-    m2, _ = load_model(r2.out / "model.pt")
+    m1, _ = load_model((rd if a.joint_steps > 0 else r1).out / "model.pt")
+    mn, _ = load_model(nof_ckpt if a.nofusion == "train" or a.joint_steps <= 0 else rd.out / "model.pt")
+    m2, _ = load_model((rj if a.joint_steps > 0 else r2).out / "model.pt")
     ap_dense, sd, b_dense, _, _, links = ap50(m1, "intermediate", Communicator(CommConfig(mode="dense")), "dense")
     ap_nof, sn, *_ = ap50(mn, "no_fusion", desc="no_fusion")
     ap_late, sl, *_ = ap50(m1, "late", desc="late")
@@ -144,6 +156,7 @@ def main():
     print(f"{'method':<22} {'ap30':>6} {'ap50':>6} {'ap70':>6} {'bytes/frame':>12} {'cells/frame':>11} {'ratio':>9}")
     print(f"{'no_fusion':<22} {sn['ap30']:6.3f} {sn['ap50']:6.3f} {sn['ap70']:6.3f} {0:12.0f} {0:11.0f} {'-':>9}")
     print(f"{'late (stage-1 det.)':<22} {sl['ap30']:6.3f} {sl['ap50']:6.3f} {sl['ap70']:6.3f} {'-':>12} {'-':>11} {'-':>9}")
+    print(f"pragcomm model: {'joint fine-tuning' if a.joint_steps > 0 else 'stage 2 (frozen detector)'}")
     print(f"{'dense intermediate':<22} {sd['ap30']:6.3f} {sd['ap50']:6.3f} {sd['ap70']:6.3f} {b_dense:12.0f} "
           f"{g.H * g.W * links:11.0f} {1.0:9.1f}")
     cb = m2.comm_module.codebook
