@@ -4,11 +4,11 @@
 
 # %% auto #0
 __all__ = ['log', 'SMOKE_SYNTH_OVERRIDES', 'TAG_SCALES', 'HELPFUL_BENCHMARKS', 'society_available', 'smoke_run', 'SynthRun',
-           'read_synth_run', 'figure_run', 'tag_shares', 'plot_tag_shares', 'group_similarity', 'homophily_check',
-           'whole_group_sample', 'plot_agent_similarity', 'top_categories', 'plot_categories', 'builtin_requests',
-           'verb_coverage', 'plot_verb_object', 'lineage_example', 'example_markdown']
+           'read_synth_run', 'figure_run', 'check_counts', 'tag_shares', 'plot_tag_shares', 'group_similarity',
+           'homophily_check', 'whole_group_sample', 'plot_agent_similarity', 'top_categories', 'plot_categories',
+           'builtin_requests', 'verb_coverage', 'plot_verb_object', 'lineage_example', 'example_markdown']
 
-# %% ../../nbs/38_gen.analysis.ipynb #eda92c02
+# %% ../../nbs/38_gen.analysis.ipynb #cbc98a62
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +27,7 @@ from .synth import Society, load_society
 
 log = get_logger(__name__)
 
-# %% ../../nbs/38_gen.analysis.ipynb #5ac2ab56
+# %% ../../nbs/38_gen.analysis.ipynb #a417ccfc
 SMOKE_SYNTH_OVERRIDES = {"n_sft": 40, "n_dpo": 24, "n_code": 2, "n_safety": 2, "n_multiturn": 2}
 
 def society_available() -> bool:
@@ -68,7 +68,7 @@ def smoke_run(run_dir: str | Path | None = None, synth_config: str | Path | None
         synthesize(load_config(GenSynthConfig, synth_config, over), out=synth)
     return synth
 
-# %% ../../nbs/38_gen.analysis.ipynb #c865d532
+# %% ../../nbs/38_gen.analysis.ipynb #f704273e
 @dataclass
 class SynthRun:
     "A synthesis run directory read back for the analyses."
@@ -117,7 +117,15 @@ def figure_run(profile: str, run_dir: str | Path | None = None, synth_dir: str |
     if synth_dir is not None and not Path(synth_dir).is_dir(): raise ConfigError("no such folder", key=f"synth_dir: {synth_dir}")
     return read_synth_run(synth_dir if synth_dir is not None else smoke_run(run_dir, **smoke_kw))
 
-# %% ../../nbs/38_gen.analysis.ipynb #c223ad99
+# %% ../../nbs/38_gen.analysis.ipynb #26a337e4
+def check_counts(**counts) -> dict:
+    "Each keyword must be an int >= 1 (None allowed: a profile default); a `ConfigError` names the first that is not."
+    for k, v in counts.items():
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
+            raise ConfigError(f"must be an integer >= 1, got {v!r}", key=k)
+    return counts
+
+# %% ../../nbs/38_gen.analysis.ipynb #154db7ba
 TAG_SCALES = {"quality": QUALITY, "difficulty": DIFFICULTY}
 
 def tag_shares(rows_by_variant: dict[str, list[dict]], key: str):
@@ -152,7 +160,7 @@ def plot_tag_shares(table, key: str, title: str = "", colors=("#4C72B0", "#DD845
     fig.tight_layout()
     return fig
 
-# %% ../../nbs/38_gen.analysis.ipynb #ae2b9b21
+# %% ../../nbs/38_gen.analysis.ipynb #814254b9
 def group_similarity(S: np.ndarray, groups: Sequence[Sequence[int]]) -> dict:
     "Mean off-diagonal cosine within groups and between groups of similarity matrix `S`, and their gap."
     lab = np.full(len(S), -1)
@@ -210,7 +218,7 @@ def plot_agent_similarity(emb: np.ndarray, groups: Sequence[Sequence[int]], idx:
     if title: fig.suptitle(title, fontsize=10)
     return fig
 
-# %% ../../nbs/38_gen.analysis.ipynb #16da6c07
+# %% ../../nbs/38_gen.analysis.ipynb #5e3c2720
 def top_categories(rows: Sequence[dict], k: int = 10):
     "A DataFrame (category, count, %) of the `k` most frequent category tags of `rows` (untagged counted apart)."
     import pandas as pd
@@ -232,7 +240,7 @@ def plot_categories(df, title: str = "", color="#4C72B0"):
     fig.tight_layout()
     return fig
 
-# %% ../../nbs/38_gen.analysis.ipynb #ddf0ef76
+# %% ../../nbs/38_gen.analysis.ipynb #3fd91b2f
 HELPFUL_BENCHMARKS = ("alpaca_eval", "arena_hard", "vicuna_bench", "mt_bench", "mtbench101", "mbpp")
 
 def builtin_requests(benchmarks: Sequence[str] = HELPFUL_BENCHMARKS) -> list[str]:
@@ -275,7 +283,7 @@ def plot_verb_object(df, ax=None, title: str = "", min_label_share: float = 0.01
             ax.text(0.81 * np.cos(a), 0.81 * np.sin(a), o, ha="center", va="center", fontsize=6.5, rotation=(rot + 180) % 360 - 180)
     return fig
 
-# %% ../../nbs/38_gen.analysis.ipynb #e59a5849
+# %% ../../nbs/38_gen.analysis.ipynb #78f0ce1d
 def lineage_example(rec: dict, society: Society | None, max_chars: int = 600) -> dict:
     "The record `rec` with its agent's profile, its scenario (people, actions, paragraph) and lineage, for display."
     from matrix_nb.sim.agents import clip
