@@ -6,11 +6,12 @@
 __all__ = ['log', 'SMOKE_SYNTH_OVERRIDES', 'SMOKE_SOCIETY_OVERRIDES', 'TAG_SCALES', 'HELPFUL_BENCHMARKS', 'society_available',
            'smoke_run', 'SynthRun', 'read_synth_run', 'figure_run', 'check_counts', 'tag_shares', 'plot_tag_shares',
            'group_similarity', 'homophily_check', 'whole_group_sample', 'plot_agent_similarity', 'top_categories',
-           'plot_categories', 'builtin_requests', 'verb_coverage', 'plot_verb_object', 'lineage_example',
+           'plot_categories', 'builtin_requests', 'verb_coverage', 'plot_verb_object', 'printable', 'lineage_example',
            'example_markdown']
 
-# %% ../../nbs/38_gen.analysis.ipynb #e9bfb20f
+# %% ../../nbs/38_gen.analysis.ipynb #a5424920
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -28,7 +29,7 @@ from .synth import Society, load_society
 
 log = get_logger(__name__)
 
-# %% ../../nbs/38_gen.analysis.ipynb #9f6b8944
+# %% ../../nbs/38_gen.analysis.ipynb #94c30995
 SMOKE_SYNTH_OVERRIDES = {"n_sft": 32, "n_dpo": 16, "n_code": 0, "n_safety": 0, "n_multiturn": 0}
 SMOKE_SOCIETY_OVERRIDES = {"max_steps": 3}     # one scenario round (scenario_every: 3) is enough for the figures
 
@@ -72,7 +73,7 @@ def smoke_run(run_dir: str | Path | None = None, synth_config: str | Path | None
         synthesize(load_config(GenSynthConfig, synth_config, over), out=synth)
     return synth
 
-# %% ../../nbs/38_gen.analysis.ipynb #9dcbcaf5
+# %% ../../nbs/38_gen.analysis.ipynb #c4b9384f
 @dataclass
 class SynthRun:
     "A synthesis run directory read back for the analyses."
@@ -121,7 +122,7 @@ def figure_run(profile: str, run_dir: str | Path | None = None, synth_dir: str |
     if synth_dir is not None and not Path(synth_dir).is_dir(): raise ConfigError("no such folder", key=f"synth_dir: {synth_dir}")
     return read_synth_run(synth_dir if synth_dir is not None else smoke_run(run_dir, **smoke_kw))
 
-# %% ../../nbs/38_gen.analysis.ipynb #9825e459
+# %% ../../nbs/38_gen.analysis.ipynb #ed699182
 def check_counts(**counts) -> dict:
     "Each keyword must be an int >= 1 (None allowed: a profile default); a `ConfigError` names the first that is not."
     for k, v in counts.items():
@@ -129,7 +130,7 @@ def check_counts(**counts) -> dict:
             raise ConfigError(f"must be an integer >= 1, got {v!r}", key=k)
     return counts
 
-# %% ../../nbs/38_gen.analysis.ipynb #8218554c
+# %% ../../nbs/38_gen.analysis.ipynb #187ebb35
 TAG_SCALES = {"quality": QUALITY, "difficulty": DIFFICULTY}
 
 def tag_shares(rows_by_variant: dict[str, list[dict]], key: str):
@@ -164,7 +165,7 @@ def plot_tag_shares(table, key: str, title: str = "", colors=("#4C72B0", "#DD845
     fig.tight_layout()
     return fig
 
-# %% ../../nbs/38_gen.analysis.ipynb #9cd16b07
+# %% ../../nbs/38_gen.analysis.ipynb #c964f814
 def group_similarity(S: np.ndarray, groups: Sequence[Sequence[int]]) -> dict:
     "Mean off-diagonal cosine within groups and between groups of similarity matrix `S`, and their gap."
     lab = np.full(len(S), -1)
@@ -222,7 +223,7 @@ def plot_agent_similarity(emb: np.ndarray, groups: Sequence[Sequence[int]], idx:
     if title: fig.suptitle(title, fontsize=10)
     return fig
 
-# %% ../../nbs/38_gen.analysis.ipynb #c9466619
+# %% ../../nbs/38_gen.analysis.ipynb #9378565b
 def top_categories(rows: Sequence[dict], k: int = 10):
     "A DataFrame (category, count, %) of the `k` most frequent category tags of `rows` (untagged counted apart)."
     import pandas as pd
@@ -244,7 +245,7 @@ def plot_categories(df, title: str = "", color="#4C72B0"):
     fig.tight_layout()
     return fig
 
-# %% ../../nbs/38_gen.analysis.ipynb #b880765f
+# %% ../../nbs/38_gen.analysis.ipynb #7b2f1225
 HELPFUL_BENCHMARKS = ("alpaca_eval", "arena_hard", "vicuna_bench", "mt_bench", "mtbench101", "mbpp")
 
 def builtin_requests(benchmarks: Sequence[str] = HELPFUL_BENCHMARKS) -> list[str]:
@@ -287,10 +288,17 @@ def plot_verb_object(df, ax=None, title: str = "", min_label_share: float = 0.01
             ax.text(0.81 * np.cos(a), 0.81 * np.sin(a), o, ha="center", va="center", fontsize=6.5, rotation=(rot + 180) % 360 - 180)
     return fig
 
-# %% ../../nbs/38_gen.analysis.ipynb #0a4f0989
+# %% ../../nbs/38_gen.analysis.ipynb #90f45b7d
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+def printable(text) -> str:
+    "`text` with control characters (a random-weight model writes them) replaced by U+FFFD, so pages and tables stay text."
+    return _CONTROL.sub("\ufffd", "" if text is None else str(text))
+
 def lineage_example(rec: dict, society: Society | None, max_chars: int = 600) -> dict:
     "The record `rec` with its agent's profile, its scenario (people, actions, paragraph) and lineage, for display."
-    from matrix_nb.sim.agents import clip
+    from matrix_nb.sim.agents import clip as _clip
+    clip = lambda t, n: printable(_clip(t, n))
     lin = dict(rec.get("lineage") or {}); prof = {}
     scen = {"id": lin.get("scenario_id"), "text": rec.get("scenario"), "people": [], "actions": []}
     if society is not None:
