@@ -4,10 +4,11 @@
 
 # %% auto #0
 __all__ = ['log', 'AGENT_PERSONA', 'SocietyConfig', 'SocietyPrompts', 'make_agent', 'clean_step', 'fallback_plan', 'plan_agent',
-           'take_turn', 'route_groups', 'write_scenario', 'Society', 'new_society', 'apply_step', 'scenario_id',
-           'society_step', 'job_profiles', 'society_init', 'society_program', 'failures_by_step', 'run_society']
+           'replan_agent', 'take_turn', 'route_groups', 'write_scenario', 'Society', 'new_society', 'apply_step',
+           'scenario_id', 'society_step', 'job_profiles', 'society_init', 'society_program', 'failures_by_step',
+           'run_society']
 
-# %% ../../nbs/32_gen.society.ipynb #993d8d35
+# %% ../../nbs/32_gen.society.ipynb #a5863531
 import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -17,7 +18,7 @@ from .. import __version__
 from ..core.cache import content_key
 from ..core.config import ConfigError, param, to_dict
 from ..core.io import atomic_write_json, read_jsonl, to_json
-from ..core.log import get_logger
+from ..core.log import get_logger, progress_bar
 from ..core.store import RecordStore
 from ..llm.core import Msg, Request, system, user
 from ..sim.agents import (Agent, CallBudget, Incident, Memory, Modulator, ModulatorConfig, ModulatorPrompts,
@@ -30,7 +31,7 @@ from .profiles import anonymize, read_profiles, synthetic_profiles
 
 log = get_logger(__name__)
 
-# %% ../../nbs/32_gen.society.ipynb #6dcdc434
+# %% ../../nbs/32_gen.society.ipynb #16637579
 @dataclass
 class SocietyConfig:
     "A MATRIX-Gen society run (defaults: matrix_gen.md §2 where the paper states them)."
@@ -45,7 +46,8 @@ class SocietyConfig:
     kmeans_n_init: int = param(4, "constrained k-means restarts (our choice)")
     communication: Literal["none", "random", "structured"] = param("structured", "Table 8: none (no observations), random (same-size random groups), structured (homophily groups + modulators)")
     plan_steps: int = param(8, "most steps of a plan (paper's example plan: 8)")
-    max_steps: int = param(30, "most modulator steps (our bound; plans end sooner)")
+    replans: int = param(0, "new plans an agent makes when its plan is used up (0: one plan, the paper's example; the paper profile raises it so the society lives long enough for its 10^4 scenarios)")
+    max_steps: int = param(30, "most modulator steps (our bound)")
     scenario_every: int = param(3, "a scenario paragraph per group every this many modulator steps (paper: 3)")
     max_scenarios: int | None = param(None, "scenario budget: stop once this many scenarios exist (unset: no budget)")
     flush_last: bool = param(True, "at the end, turn each group's pending actions into a last scenario")
@@ -75,7 +77,7 @@ class SocietyConfig:
                   "max_observations", "agent_memory", "group_memory", "anonymize_tokens", "goal_tokens", "plan_tokens",
                   "action_tokens", "route_tokens", "scenario_tokens", "context_chars", "kmeans_n_init"):
             if getattr(self, k) < 1: raise ConfigError(f"must be >= 1, got {getattr(self, k)}", key=k)
-        for k in ("inter_candidates", "retries", "max_posts"):
+        for k in ("inter_candidates", "retries", "max_posts", "replans"):
             if getattr(self, k) < 0: raise ConfigError(f"must be >= 0, got {getattr(self, k)}", key=k)
         if self.max_scenarios is not None and self.max_scenarios < 1: raise ConfigError("must be >= 1", key="max_scenarios")
         if self.max_batch is not None and self.max_batch < 1: raise ConfigError("must be >= 1", key="max_batch")
@@ -98,7 +100,7 @@ class SocietyConfig:
         d = {k: v for k, v in to_dict(self).items() if k not in ("out", "cache", "max_batch")}
         return content_key("matrix-gen-society", d)[:10]
 
-# %% ../../nbs/32_gen.society.ipynb #a2bc3c71
+# %% ../../nbs/32_gen.society.ipynb #4b5ec4d6
 AGENT_PERSONA = "You role-play one real person living an ordinary life. Stay in character, be concrete and realistic."
 
 class SocietyPrompts(ModulatorPrompts):
@@ -119,6 +121,13 @@ class SocietyPrompts(ModulatorPrompts):
         return [system(AGENT_PERSONA), user(
             f"You are {self.who(a)}.\nYour goal: {clip(a.profile.goal, self.n)}\n\nMake a step-by-step plan to reach it: "
             f"at most {n_steps} concrete steps, in order, each one short sentence.")]
+
+    def replan(self, a: Agent, n_steps: int) -> list[Msg]:
+        done = "\n".join(f"- {clip(x, self.n // 2)}" for x in a.plan[-n_steps:])
+        return [system(AGENT_PERSONA), user(
+            f"You are {self.who(a)}.\nYour goal: {clip(a.profile.goal, self.n)}\nYou have just done these steps:\n{done}\n\n"
+            f"What comes next on the way to your goal? Make a new plan: at most {n_steps} concrete steps, in order, "
+            "each one short sentence.")]
 
     def act(self, a: Agent, step: str) -> list[Msg]:
         return [system(AGENT_PERSONA), user(
@@ -161,7 +170,7 @@ class SocietyPrompts(ModulatorPrompts):
             "\n\nWrite one paragraph that describes this as a realistic scenario: who these people are, what they did "
             "and how their actions connect.")]
 
-# %% ../../nbs/32_gen.society.ipynb #44524b74
+# %% ../../nbs/32_gen.society.ipynb #c92be53f
 def make_agent(i: int, rec: dict, cfg: SocietyConfig) -> Agent:
     "Agent `i` for profile record `rec` (memory seeded with its past posts)."
     prof = Profile(rec["name"], role=str(rec.get("occupation", "")), traits=rec.get("personality", ""),
@@ -182,7 +191,7 @@ def fallback_plan(goal: str) -> list[str]:
     return [f"Take a first concrete step towards: {goal}", f"Keep working towards: {goal}",
             f"Look back on the progress towards: {goal}"]
 
-# %% ../../nbs/32_gen.society.ipynb #3a9b9834
+# %% ../../nbs/32_gen.society.ipynb #aec39fce
 def _req(budget: CallBudget, seeder: Seeder, tag: str, messages: list[Msg], schema, **meta) -> Request:
     return Request(messages, budget.params(tag, seeder.next(tag)), schema=schema, tag=tag, meta=meta)
 
@@ -206,7 +215,18 @@ def plan_agent(a: Agent, cfg: SocietyConfig, prompts: SocietyPrompts, trace: Tra
     a.cursor = 0
     return a
 
-# %% ../../nbs/32_gen.society.ipynb #a1f06d98
+# %% ../../nbs/32_gen.society.ipynb #794725d0
+def replan_agent(a: Agent, cfg: SocietyConfig, prompts: SocietyPrompts, seeder: Seeder, trace: Trace):
+    "A sub-program: agent `a`'s next plan steps (S3 again), or [] when the call fails."
+    b, k, pid = cfg.budget(), cfg.plan_steps, a.profile.meta["pid"]
+    schema = list_schema("Plan", "steps", k, max(8, b.chars("S3_plan", 0.9) // k), min_items=1)
+    usable = lambda r: any(clean_step(x) for x in r.parsed.steps)
+    res = yield from ask(_req(b, seeder, "S3_plan", prompts.replan(a, k), schema, agent=pid), cfg.retries, usable, trace)
+    if res.ok: return [clean_step(x) for x in res.parsed.steps if clean_step(x)][:k]
+    trace.fail("S3_plan", res.error, fallback="no new plan: the agent stops", agent=pid)
+    return []
+
+# %% ../../nbs/32_gen.society.ipynb #08fc6095
 def take_turn(a: Agent, observations: list[str], cfg: SocietyConfig, prompts: SocietyPrompts, seeder: Seeder,
               trace: Trace):
     "A sub-program: agent `a`'s action on its next plan step (S5 when it observed something, else S4); None on failure."
@@ -219,7 +239,7 @@ def take_turn(a: Agent, observations: list[str], cfg: SocietyConfig, prompts: So
     trace.fail(tag, res.error, fallback="no action this step", agent=pid)
     return None
 
-# %% ../../nbs/32_gen.society.ipynb #5a66881c
+# %% ../../nbs/32_gen.society.ipynb #4afd9a24
 def route_groups(mod: Modulator, actions: list[str], candidates: list[str], prompts: SocietyPrompts, tag: str = "S7_inter"):
     "A sub-program: indices (into `candidates`) of the groups that become aware of `actions`; [] when routing failed."
     if not candidates or not actions: return []
@@ -241,7 +261,7 @@ def write_scenario(mod: Modulator, members: list[str], actions: list[str], promp
     mod.trace.fail(tag, res.error, fallback="actions joined verbatim")
     return " ".join(actions), res.error or "failed"
 
-# %% ../../nbs/32_gen.society.ipynb #981dd70a
+# %% ../../nbs/32_gen.society.ipynb #f72791a6
 @dataclass
 class Society:
     "The state of a society between steps."
@@ -270,7 +290,7 @@ def new_society(cfg: SocietyConfig, records: list[dict], groups: list[list[int]]
     mods = [Modulator(cfg.budget(), Seeder(f"{cfg.seed}|g{g}"), mcfg, prompts, trace) for g in range(len(groups))]
     return Society(cfg, records, [make_agent(i, r, cfg) for i, r in enumerate(records)], groups, neighbours, mods, trace, prompts)
 
-# %% ../../nbs/32_gen.society.ipynb #fc687af6
+# %% ../../nbs/32_gen.society.ipynb #ba01619a
 def _remember(mem: Memory, text: str):
     mem.add(text)
     if mem.over_limit: mem.keep_newest()
@@ -297,9 +317,11 @@ def apply_step(s: Society, rec: dict):
     for sc in rec["scenarios"]:
         s.pending.pop(sc["group"], None); s.n_scenarios += 1
         _remember(s.mods[sc["group"]].memory, clip(sc["text"], cfg.context_chars))
+    for i, steps in rec.get("replans", {}).items():
+        a = s.agents[int(i)]; a.plan.extend(steps); a.profile.meta["replans"] = a.profile.meta.get("replans", 0) + 1
     s.inbox, s.step, s.ended = inbox, rec["step"], rec.get("ended")
 
-# %% ../../nbs/32_gen.society.ipynb #93469e49
+# %% ../../nbs/32_gen.society.ipynb #ca33ae93
 def scenario_id(cfg: SocietyConfig, group: int, step: int) -> str:
     return f"sc-{cfg.digest()}-g{group:04d}-t{step:03d}"
 
@@ -316,11 +338,15 @@ def society_step(s: Society, lineage: dict):
     turns = [i for i, a in enumerate(s.agents) if not a.done]
     obs = {i: (s.inbox.get(i, []) if comm != "none" else []) for i in turns}
     seed = lambda who: Seeder(f"{cfg.seed}|t{t}|{who}")
-    texts = yield from gather([take_turn(s.agents[i], obs[i], cfg, s.prompts, seed(s.agents[i].profile.meta["pid"]), s.trace)
-                               for i in turns])
-    acts = [{"a": i, "agent": s.agents[i].profile.meta["pid"], "name": s.agents[i].name, "step": t,
+    pid = lambda i: s.agents[i].profile.meta["pid"]
+    ending = [i for i in turns if s.agents[i].cursor + 1 >= len(s.agents[i].plan)
+              and s.agents[i].profile.meta.get("replans", 0) < cfg.replans]
+    out = yield from gather([take_turn(s.agents[i], obs[i], cfg, s.prompts, seed(pid(i)), s.trace) for i in turns] +
+                            [replan_agent(s.agents[i], cfg, s.prompts, seed(pid(i)), s.trace) for i in ending])
+    texts, replans = out[:len(turns)], {str(i): p for i, p in zip(ending, out[len(turns):])}
+    acts = [{"a": i, "agent": pid(i), "name": s.agents[i].name, "step": t,
              "kind": "react" if obs[i] else "act", "text": x, "observed": obs[i]} for i, x in zip(turns, texts)]
-    left = [i for i in turns if s.agents[i].cursor + 1 < len(s.agents[i].plan)]   # agents with steps after this one
+    left = [i for i in turns if s.agents[i].cursor + 1 < len(s.agents[i].plan) + len(replans.get(str(i), []))]
     last = not left or t >= cfg.max_steps
     for g, mod in enumerate(s.mods): mod.seeder = seed(f"g{g}")
     # round 2: S6 per action, S7 per group, S8 per group closing a window
@@ -365,12 +391,12 @@ def society_step(s: Society, lineage: dict):
     n_sc = s.n_scenarios + len(scenarios)
     ended = ("scenario budget reached" if cfg.max_scenarios is not None and n_sc >= cfg.max_scenarios else
              "plans exhausted" if not left else "max_steps reached" if t >= cfg.max_steps else None)
-    rec = {"id": f"step-{t:04d}", "step": t, "actions": acts, "aware": aware,
+    rec = {"id": f"step-{t:04d}", "step": t, "actions": acts, "aware": aware, "replans": replans,
            "scenarios": [{"id": x["id"], "group": x["group"], "text": x["text"]} for x in scenarios],
            "failures": s.trace.failures[n_fail:], "ended": ended}
     return rec, scenarios
 
-# %% ../../nbs/32_gen.society.ipynb #6be40c13
+# %% ../../nbs/32_gen.society.ipynb #1da307cd
 def job_profiles(cfg: SocietyConfig) -> list[dict]:
     "The profile records of job `cfg` (before anonymization); a bad file or too few profiles is a `ConfigError`."
     from matrix_nb.gen.grouping import check_group_sizes
@@ -403,7 +429,7 @@ def _const(x):
     return x
     yield
 
-# %% ../../nbs/32_gen.society.ipynb #6c2622c7
+# %% ../../nbs/32_gen.society.ipynb #1b27606c
 def _replay(run_dir: Path, cfg: SocietyConfig, steps: RecordStore) -> Society | None:
     "The society saved in `run_dir`, advanced through its stored steps; None when its initialization is not there."
     state = run_dir / "society.json"
@@ -429,14 +455,16 @@ def society_program(cfg: SocietyConfig, run_dir: Path, records: list[dict], step
         atomic_write_json(run_dir / "society.json", {"config": cfg.digest(), "order": [r["id"] for r in s.records],
                                                      "groups": s.groups, "neighbours": s.neighbours,
                                                      "failures": list(s.trace.failures)})
+    bar = progress_bar(cfg.max_steps, "society steps", unit="step"); bar.update(s.step)
     while not s.ended:
         rec, scs = yield from society_step(s, lineage)
         scenarios.append(scs); steps.append(rec)
-        apply_step(s, rec)
+        apply_step(s, rec); bar.update(1)
         if on_step: on_step(s, rec)
+    bar.close()
     return s
 
-# %% ../../nbs/32_gen.society.ipynb #313e48d8
+# %% ../../nbs/32_gen.society.ipynb #ab8df6b3
 def failures_by_step(s: Society) -> dict[str, int]:
     out: dict[str, int] = {}
     for f in s.trace.failures: out[f["step"]] = out.get(f["step"], 0) + 1
