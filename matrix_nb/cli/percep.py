@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['PERCEP_COMMANDS', 'add_percep', 'add_make_data', 'make_data_config', 'cmd_make_data', 'add_check_data',
-           'cmd_check_data']
+           'cmd_check_data', 'add_train', 'cmd_train']
 
 # %% ../../nbs/95_cli.percep.ipynb #a57be8b9
 import sys
@@ -147,3 +147,35 @@ def cmd_check_data(a) -> int:
 
 # %% ../../nbs/95_cli.percep.ipynb #ef570cb8
 PERCEP_COMMANDS.append(add_check_data)
+
+# %% ../../nbs/95_cli.percep.ipynb #c64cc703
+def add_train(s):
+    "Add `percep train` to the `percep` subparsers `s`."
+    from matrix_nb.cli.main import add_subparser
+    p = add_subparser(s, "train", "train the collaborative detector (any fusion mode; stage 2 with backbone_fix)",
+        "Train PointPillars + ResNet BEV backbone + anchor head (PragComm's detector, reconstructed from the sibling\n"
+        "code) in one fusion mode: no_fusion, late, early or intermediate (max or attention fusion). Adam lr 2e-3,\n"
+        "eps 1e-10, weight decay 1e-4, step LR; checkpoints in OUT/checkpoints/last.pt, the final model in OUT/model.pt;\n"
+        "rerunning with the same OUT resumes. backbone_fix: true freezes the detector (stage 2).",
+        "examples:\n  matrix-nb percep make-data --out data/synth\n"
+        "  matrix-nb percep train --config configs/pragcomm_smoke_train.yaml\n"
+        "  matrix-nb percep train --config configs/pragcomm_smoke_train.yaml --set mode=early --out runs/early\n"
+        "  matrix-nb percep train --config configs/pragcomm_paper_opv2v.yaml --set data=/data/OPV2V")
+    p.add_argument("--config", type=Path, required=True, metavar="FILE", help="training config YAML (TrainConfig keys)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key (repeatable)")
+    p.add_argument("--out", type=Path, metavar="DIR", help="run directory (overrides the config's out; rerunning resumes)")
+    p.add_argument("--runs", type=Path, default=Path("runs"), help="where run directories go when out is unset (default: runs/)")
+    p.set_defaults(func=cmd_train)
+
+def cmd_train(a) -> int:
+    from matrix_nb.core.config import load_config
+    from matrix_nb.percep.train import TrainConfig, train
+    if not a.config.is_file(): raise ConfigError("config file not found", a.config)
+    cfg = load_config(TrainConfig, a.config, list(a.set) + ([f"out={a.out}"] if a.out else []))
+    r = train(cfg, root=a.runs)
+    fmt = lambda v: "n/a" if v is None else f"{v:.4f}"
+    print(f"train: {cfg.mode} ({cfg.fusion}), {r.steps} steps (resumed from {r.resumed_from_step}); "
+          f"loss {fmt(r.first_loss)} -> {fmt(r.last_loss)}; model: {r.out / 'model.pt'}")
+    return 0
+
+PERCEP_COMMANDS.append(add_train)
