@@ -8,7 +8,7 @@ __all__ = ['log', 'AGENT_PERSONA', 'SocietyConfig', 'SocietyPrompts', 'make_agen
            'scenario_id', 'society_step', 'job_profiles', 'society_init', 'society_program', 'failures_by_step',
            'run_society']
 
-# %% ../../nbs/32_gen.society.ipynb #6dc98a0a
+# %% ../../nbs/32_gen.society.ipynb #5d748799
 import json
 import re
 from dataclasses import dataclass, field, fields
@@ -32,7 +32,7 @@ from .profiles import anonymize, read_profiles, synthetic_profiles
 
 log = get_logger(__name__)
 
-# %% ../../nbs/32_gen.society.ipynb #10cdcff2
+# %% ../../nbs/32_gen.society.ipynb #159ea1d4
 @dataclass
 class SocietyConfig:
     "A MATRIX-Gen society run (defaults: matrix_gen.md §2 where the paper states them)."
@@ -101,7 +101,7 @@ class SocietyConfig:
         d = {k: v for k, v in to_dict(self).items() if k not in ("out", "cache", "max_batch")}
         return content_key("matrix-gen-society", d)[:10]
 
-# %% ../../nbs/32_gen.society.ipynb #3182a001
+# %% ../../nbs/32_gen.society.ipynb #4976929a
 AGENT_PERSONA = "You role-play one real person living an ordinary life. Stay in character, be concrete and realistic."
 
 class SocietyPrompts(ModulatorPrompts):
@@ -147,8 +147,9 @@ class SocietyPrompts(ModulatorPrompts):
     def _memory(self, a: Agent) -> str:
         return "\n".join(f"- {clip(m, self.n)}" for m in a.memory.items) or "- (nothing yet)"
 
-    def candidates(self, agents, max_chars: int = 160) -> str:
-        return "\n".join(f"{i}. {a.name} — {a.profile.describe(max_chars)}" for i, a in enumerate(agents))
+    def candidates(self, agents, max_chars: int | None = None) -> str:
+        n = max_chars or min(160, max(60, self.n // 2))           # ten members must fit a small context window
+        return "\n".join(f"{i}. {a.name} — {a.profile.describe(n)}" for i, a in enumerate(agents))
 
     def route(self, incident: Incident, agents, memory: str) -> list[Msg]:
         return [system(self.persona), user(
@@ -171,7 +172,7 @@ class SocietyPrompts(ModulatorPrompts):
             "\n\nWrite one paragraph that describes this as a realistic scenario: who these people are, what they did "
             "and how their actions connect.")]
 
-# %% ../../nbs/32_gen.society.ipynb #d540fb18
+# %% ../../nbs/32_gen.society.ipynb #f1da6ada
 def make_agent(i: int, rec: dict, cfg: SocietyConfig) -> Agent:
     "Agent `i` for profile record `rec` (memory seeded with its past posts)."
     prof = Profile(rec["name"], role=str(rec.get("occupation", "")), traits=rec.get("personality", ""),
@@ -192,7 +193,7 @@ def fallback_plan(goal: str) -> list[str]:
     return [f"Take a first concrete step towards: {goal}", f"Keep working towards: {goal}",
             f"Look back on the progress towards: {goal}"]
 
-# %% ../../nbs/32_gen.society.ipynb #b8cd8249
+# %% ../../nbs/32_gen.society.ipynb #2a8ef6b1
 def _req(budget: CallBudget, seeder: Seeder, tag: str, messages: list[Msg], schema, **meta) -> Request:
     return Request(messages, budget.params(tag, seeder.next(tag)), schema=schema, tag=tag, meta=meta)
 
@@ -216,7 +217,7 @@ def plan_agent(a: Agent, cfg: SocietyConfig, prompts: SocietyPrompts, trace: Tra
     a.cursor = 0
     return a
 
-# %% ../../nbs/32_gen.society.ipynb #c18a81fc
+# %% ../../nbs/32_gen.society.ipynb #01282d7e
 def replan_agent(a: Agent, cfg: SocietyConfig, prompts: SocietyPrompts, seeder: Seeder, trace: Trace):
     "A sub-program: agent `a`'s next plan steps (S3 again), or [] when the call fails."
     b, k, pid = cfg.budget(), cfg.plan_steps, a.profile.meta["pid"]
@@ -227,7 +228,7 @@ def replan_agent(a: Agent, cfg: SocietyConfig, prompts: SocietyPrompts, seeder: 
     trace.fail("S3_plan", res.error, fallback="no new plan: the agent stops", agent=pid)
     return []
 
-# %% ../../nbs/32_gen.society.ipynb #e002ca76
+# %% ../../nbs/32_gen.society.ipynb #4ba75a92
 def take_turn(a: Agent, observations: list[str], cfg: SocietyConfig, prompts: SocietyPrompts, seeder: Seeder,
               trace: Trace):
     "A sub-program: agent `a`'s action on its next plan step (S5 when it observed something, else S4); None on failure."
@@ -240,7 +241,7 @@ def take_turn(a: Agent, observations: list[str], cfg: SocietyConfig, prompts: So
     trace.fail(tag, res.error, fallback="no action this step", agent=pid)
     return None
 
-# %% ../../nbs/32_gen.society.ipynb #0cd45ca8
+# %% ../../nbs/32_gen.society.ipynb #7f91abcb
 def route_groups(mod: Modulator, actions: list[str], candidates: list[str], prompts: SocietyPrompts, tag: str = "S7_inter"):
     "A sub-program: indices (into `candidates`) of the groups that become aware of `actions`; [] when routing failed."
     if not candidates or not actions: return []
@@ -262,7 +263,7 @@ def write_scenario(mod: Modulator, members: list[str], actions: list[str], promp
     mod.trace.fail(tag, res.error, fallback="actions joined verbatim")
     return " ".join(actions), res.error or "failed"
 
-# %% ../../nbs/32_gen.society.ipynb #f32bd104
+# %% ../../nbs/32_gen.society.ipynb #f7525c29
 @dataclass
 class Society:
     "The state of a society between steps."
@@ -291,7 +292,7 @@ def new_society(cfg: SocietyConfig, records: list[dict], groups: list[list[int]]
     mods = [Modulator(cfg.budget(), Seeder(f"{cfg.seed}|g{g}"), mcfg, prompts, trace) for g in range(len(groups))]
     return Society(cfg, records, [make_agent(i, r, cfg) for i, r in enumerate(records)], groups, neighbours, mods, trace, prompts)
 
-# %% ../../nbs/32_gen.society.ipynb #9dd552be
+# %% ../../nbs/32_gen.society.ipynb #90f64018
 def _remember(mem: Memory, text: str):
     mem.add(text)
     if mem.over_limit: mem.keep_newest()
@@ -323,7 +324,7 @@ def apply_step(s: Society, rec: dict):
     for m in s.mods: m.incidents.clear()          # routed already; keeps a long run's memory flat
     s.inbox, s.step, s.ended = inbox, rec["step"], rec.get("ended")
 
-# %% ../../nbs/32_gen.society.ipynb #4e6dedeb
+# %% ../../nbs/32_gen.society.ipynb #0ee8a56a
 def scenario_id(cfg: SocietyConfig, group: int, step: int) -> str:
     return f"sc-{cfg.digest()}-g{group:04d}-t{step:03d}"
 
@@ -398,7 +399,7 @@ def society_step(s: Society, lineage: dict):
            "failures": s.trace.failures[n_fail:], "ended": ended}
     return rec, scenarios
 
-# %% ../../nbs/32_gen.society.ipynb #fd5b3c67
+# %% ../../nbs/32_gen.society.ipynb #aca9dfce
 def job_profiles(cfg: SocietyConfig) -> list[dict]:
     "The profile records of job `cfg` (before anonymization); a bad file or too few profiles is a `ConfigError`."
     from matrix_nb.gen.grouping import check_group_sizes
@@ -431,7 +432,7 @@ def _const(x):
     return x
     yield
 
-# %% ../../nbs/32_gen.society.ipynb #f63bff5b
+# %% ../../nbs/32_gen.society.ipynb #1a3979b6
 def _replay(run_dir: Path, cfg: SocietyConfig, steps: RecordStore) -> Society | None:
     "The society saved in `run_dir`, advanced through its stored steps; None when its initialization is not there."
     state = run_dir / "society.json"
@@ -466,7 +467,7 @@ def society_program(cfg: SocietyConfig, run_dir: Path, records: list[dict], step
     bar.close()
     return s
 
-# %% ../../nbs/32_gen.society.ipynb #dc7cd34a
+# %% ../../nbs/32_gen.society.ipynb #1a9a09d3
 def failures_by_step(s: Society) -> dict[str, int]:
     out: dict[str, int] = {}
     for f in s.trace.failures: out[f["step"]] = out.get(f["step"], 0) + 1
