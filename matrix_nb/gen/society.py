@@ -8,7 +8,7 @@ __all__ = ['log', 'AGENT_PERSONA', 'SocietyConfig', 'SocietyPrompts', 'make_agen
            'scenario_id', 'society_step', 'job_profiles', 'society_init', 'society_program', 'failures_by_step',
            'run_society']
 
-# %% ../../nbs/32_gen.society.ipynb #5d748799
+# %% ../../nbs/32_gen.society.ipynb #88a047bd
 import json
 import re
 from dataclasses import dataclass, field, fields
@@ -32,7 +32,7 @@ from .profiles import anonymize, read_profiles, synthetic_profiles
 
 log = get_logger(__name__)
 
-# %% ../../nbs/32_gen.society.ipynb #159ea1d4
+# %% ../../nbs/32_gen.society.ipynb #2a206392
 @dataclass
 class SocietyConfig:
     "A MATRIX-Gen society run (defaults: matrix_gen.md §2 where the paper states them)."
@@ -67,6 +67,7 @@ class SocietyConfig:
     scenario_tokens: int = param(320, "completion limit of S8")
     chars_per_token: float = param(3.0, "schema strings may hold this many characters per token of a call's budget")
     context_chars: int = param(600, "longest text (description, memory item, scenario) inserted into one prompt")
+    member_chars: int = param(160, "characters of each member's line (name, age, occupation, description) in the S6 prompt")
     retries: int = param(1, "further attempts (new derived seeds) of a call that fails or is unusable")
     seed: int = param(0, "simulation seed: every call's seed derives from it, the step and the agent or group")
     max_batch: int | None = param(None, "requests per backend call (unset: a whole round at once)")
@@ -76,7 +77,7 @@ class SocietyConfig:
     def validate(self):
         for k in ("n_agents", "n_groups", "size_min", "size_max", "plan_steps", "max_steps", "scenario_every",
                   "max_observations", "agent_memory", "group_memory", "anonymize_tokens", "goal_tokens", "plan_tokens",
-                  "action_tokens", "route_tokens", "scenario_tokens", "context_chars", "kmeans_n_init"):
+                  "action_tokens", "route_tokens", "scenario_tokens", "context_chars", "member_chars", "kmeans_n_init"):
             if getattr(self, k) < 1: raise ConfigError(f"must be >= 1, got {getattr(self, k)}", key=k)
         for k in ("inter_candidates", "retries", "max_posts", "replans"):
             if getattr(self, k) < 0: raise ConfigError(f"must be >= 0, got {getattr(self, k)}", key=k)
@@ -101,7 +102,7 @@ class SocietyConfig:
         d = {k: v for k, v in to_dict(self).items() if k not in ("out", "cache", "max_batch")}
         return content_key("matrix-gen-society", d)[:10]
 
-# %% ../../nbs/32_gen.society.ipynb #4976929a
+# %% ../../nbs/32_gen.society.ipynb #f4138acb
 AGENT_PERSONA = "You role-play one real person living an ordinary life. Stay in character, be concrete and realistic."
 
 class SocietyPrompts(ModulatorPrompts):
@@ -109,7 +110,7 @@ class SocietyPrompts(ModulatorPrompts):
     index_base = 0
     persona = "You are the modulator of a group of people in a realistic social simulation."
 
-    def __init__(self, n: int = 600): self.n = n
+    def __init__(self, n: int = 600, member_chars: int = 160): self.n, self.member_chars = n, member_chars
 
     def who(self, a: Agent) -> str: return clip(a.profile.describe(self.n), self.n)
 
@@ -148,7 +149,7 @@ class SocietyPrompts(ModulatorPrompts):
         return "\n".join(f"- {clip(m, self.n)}" for m in a.memory.items) or "- (nothing yet)"
 
     def candidates(self, agents, max_chars: int | None = None) -> str:
-        n = max_chars or min(160, max(60, self.n // 2))           # ten members must fit a small context window
+        n = max_chars or self.member_chars                        # ten members must fit the model's context window
         return "\n".join(f"{i}. {a.name} — {a.profile.describe(n)}" for i, a in enumerate(agents))
 
     def route(self, incident: Incident, agents, memory: str) -> list[Msg]:
@@ -172,7 +173,7 @@ class SocietyPrompts(ModulatorPrompts):
             "\n\nWrite one paragraph that describes this as a realistic scenario: who these people are, what they did "
             "and how their actions connect.")]
 
-# %% ../../nbs/32_gen.society.ipynb #f1da6ada
+# %% ../../nbs/32_gen.society.ipynb #2e42921d
 def make_agent(i: int, rec: dict, cfg: SocietyConfig) -> Agent:
     "Agent `i` for profile record `rec` (memory seeded with its past posts)."
     prof = Profile(rec["name"], role=str(rec.get("occupation", "")), traits=rec.get("personality", ""),
@@ -193,7 +194,7 @@ def fallback_plan(goal: str) -> list[str]:
     return [f"Take a first concrete step towards: {goal}", f"Keep working towards: {goal}",
             f"Look back on the progress towards: {goal}"]
 
-# %% ../../nbs/32_gen.society.ipynb #2a8ef6b1
+# %% ../../nbs/32_gen.society.ipynb #00269e52
 def _req(budget: CallBudget, seeder: Seeder, tag: str, messages: list[Msg], schema, **meta) -> Request:
     return Request(messages, budget.params(tag, seeder.next(tag)), schema=schema, tag=tag, meta=meta)
 
@@ -217,7 +218,7 @@ def plan_agent(a: Agent, cfg: SocietyConfig, prompts: SocietyPrompts, trace: Tra
     a.cursor = 0
     return a
 
-# %% ../../nbs/32_gen.society.ipynb #01282d7e
+# %% ../../nbs/32_gen.society.ipynb #4c385605
 def replan_agent(a: Agent, cfg: SocietyConfig, prompts: SocietyPrompts, seeder: Seeder, trace: Trace):
     "A sub-program: agent `a`'s next plan steps (S3 again), or [] when the call fails."
     b, k, pid = cfg.budget(), cfg.plan_steps, a.profile.meta["pid"]
@@ -228,7 +229,7 @@ def replan_agent(a: Agent, cfg: SocietyConfig, prompts: SocietyPrompts, seeder: 
     trace.fail("S3_plan", res.error, fallback="no new plan: the agent stops", agent=pid)
     return []
 
-# %% ../../nbs/32_gen.society.ipynb #4ba75a92
+# %% ../../nbs/32_gen.society.ipynb #3df50feb
 def take_turn(a: Agent, observations: list[str], cfg: SocietyConfig, prompts: SocietyPrompts, seeder: Seeder,
               trace: Trace):
     "A sub-program: agent `a`'s action on its next plan step (S5 when it observed something, else S4); None on failure."
@@ -241,7 +242,7 @@ def take_turn(a: Agent, observations: list[str], cfg: SocietyConfig, prompts: So
     trace.fail(tag, res.error, fallback="no action this step", agent=pid)
     return None
 
-# %% ../../nbs/32_gen.society.ipynb #7f91abcb
+# %% ../../nbs/32_gen.society.ipynb #3882ed5f
 def route_groups(mod: Modulator, actions: list[str], candidates: list[str], prompts: SocietyPrompts, tag: str = "S7_inter"):
     "A sub-program: indices (into `candidates`) of the groups that become aware of `actions`; [] when routing failed."
     if not candidates or not actions: return []
@@ -263,7 +264,7 @@ def write_scenario(mod: Modulator, members: list[str], actions: list[str], promp
     mod.trace.fail(tag, res.error, fallback="actions joined verbatim")
     return " ".join(actions), res.error or "failed"
 
-# %% ../../nbs/32_gen.society.ipynb #f7525c29
+# %% ../../nbs/32_gen.society.ipynb #ce4c8da7
 @dataclass
 class Society:
     "The state of a society between steps."
@@ -286,13 +287,13 @@ class Society:
 
 def new_society(cfg: SocietyConfig, records: list[dict], groups: list[list[int]], neighbours: list[list[int]]) -> Society:
     "A society at step 0 from profile records (with their plans) and groups."
-    trace, prompts = Trace(), SocietyPrompts(cfg.context_chars)
+    trace, prompts = Trace(), SocietyPrompts(cfg.context_chars, cfg.member_chars)
     mcfg = ModulatorConfig(memory_items=cfg.group_memory, memory_chars=cfg.group_memory * cfg.context_chars,
                            retries=cfg.retries, max_recipients=cfg.size_max)
     mods = [Modulator(cfg.budget(), Seeder(f"{cfg.seed}|g{g}"), mcfg, prompts, trace) for g in range(len(groups))]
     return Society(cfg, records, [make_agent(i, r, cfg) for i, r in enumerate(records)], groups, neighbours, mods, trace, prompts)
 
-# %% ../../nbs/32_gen.society.ipynb #90f64018
+# %% ../../nbs/32_gen.society.ipynb #9da56e1d
 def _remember(mem: Memory, text: str):
     mem.add(text)
     if mem.over_limit: mem.keep_newest()
@@ -324,7 +325,7 @@ def apply_step(s: Society, rec: dict):
     for m in s.mods: m.incidents.clear()          # routed already; keeps a long run's memory flat
     s.inbox, s.step, s.ended = inbox, rec["step"], rec.get("ended")
 
-# %% ../../nbs/32_gen.society.ipynb #0ee8a56a
+# %% ../../nbs/32_gen.society.ipynb #8756e176
 def scenario_id(cfg: SocietyConfig, group: int, step: int) -> str:
     return f"sc-{cfg.digest()}-g{group:04d}-t{step:03d}"
 
@@ -399,7 +400,7 @@ def society_step(s: Society, lineage: dict):
            "failures": s.trace.failures[n_fail:], "ended": ended}
     return rec, scenarios
 
-# %% ../../nbs/32_gen.society.ipynb #aca9dfce
+# %% ../../nbs/32_gen.society.ipynb #15beff01
 def job_profiles(cfg: SocietyConfig) -> list[dict]:
     "The profile records of job `cfg` (before anonymization); a bad file or too few profiles is a `ConfigError`."
     from matrix_nb.gen.grouping import check_group_sizes
@@ -432,7 +433,7 @@ def _const(x):
     return x
     yield
 
-# %% ../../nbs/32_gen.society.ipynb #1a3979b6
+# %% ../../nbs/32_gen.society.ipynb #abe480be
 def _replay(run_dir: Path, cfg: SocietyConfig, steps: RecordStore) -> Society | None:
     "The society saved in `run_dir`, advanced through its stored steps; None when its initialization is not there."
     state = run_dir / "society.json"
@@ -467,7 +468,7 @@ def society_program(cfg: SocietyConfig, run_dir: Path, records: list[dict], step
     bar.close()
     return s
 
-# %% ../../nbs/32_gen.society.ipynb #1a9a09d3
+# %% ../../nbs/32_gen.society.ipynb #215f007a
 def failures_by_step(s: Society) -> dict[str, int]:
     out: dict[str, int] = {}
     for f in s.trace.failures: out[f["step"]] = out.get(f["step"], 0) + 1
