@@ -38,14 +38,15 @@ def check_run(out: Path) -> list[dict]:
     return scs
 
 
+@pytest.mark.slow
 def test_cli_small_society_and_resume(tmp_path):
     "A small society from the smoke config: scenarios follow the contract; a rerun makes no LLM call and adds nothing."
     out, env = tmp_path / "run", {"MATRIX_NB_CACHE": str(tmp_path / "cache")}
-    args = ["gen", "society", "--config", SMOKE, "n_agents=9", "n_groups=3", "plan_steps=2", "max_steps=3",
+    args = ["gen", "society", "--config", SMOKE, "n_agents=6", "n_groups=2", "plan_steps=2", "max_steps=2",
             "--out", out, "--no-progress"]
     p = run_cli(*args, env=env, timeout=600)
     assert p.returncode == 0, p.stderr[-2000:]
-    assert "9 agents in 3 groups (structured)" in p.stdout, p.stdout
+    assert "6 agents in 2 groups (structured)" in p.stdout, p.stdout
     first = (out / "scenarios.jsonl").read_bytes()
     scs = check_run(out)
     summary = json.loads((out / "summary.json").read_text())
