@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..core.config import ConfigError
+from ..gen.pipeline import add_gen_synthesize
 
 # %% ../../nbs/93_cli.gen.ipynb #2f97885a
 def config_command(s, name: str, help: str, description: str, epilog: str, func: Callable):
@@ -67,6 +68,7 @@ def cmd_gen_society(a) -> int:
 # %% ../../nbs/93_cli.gen.ipynb #97a115d9
 GEN_COMMANDS: dict[str, Callable] = {
     "society": add_society,
+    "synthesize": add_gen_synthesize,
 }
 
 def add_gen(sub):
