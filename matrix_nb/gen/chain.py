@@ -9,9 +9,9 @@ __all__ = ['log', 'PAPER_TABLE2', 'PAPER_TABLE3', 'PAPER_TABLE4', 'PAPER_TABLE5'
            'society', 'synth', 'dataset_path', 'sft', 'dpo', 'mgen_sft', 'mgen_dpo', 'matrix_tuned', 'evaluate_gen',
            'general_scores', 'general_rows', 'baseline_systems', 'sft_table', 'dpo_table', 'full_size_table',
            'mtbench_table', 'code_table', 'safety_table', 'communication_table', 'data_type_table', 'agent_scaling',
-           'scenario_scaling', 'chain_notes', 'frame']
+           'scenarios_used', 'scenario_scaling', 'chain_notes', 'frame']
 
-# %% ../../nbs/37_gen.chain.ipynb #7993e54a
+# %% ../../nbs/37_gen.chain.ipynb #c9a0677f
 import hashlib
 import json
 import math
@@ -26,7 +26,7 @@ from ..sim.chain import get_llm, resolve_spec
 
 log = get_logger(__name__)
 
-# %% ../../nbs/37_gen.chain.ipynb #3712b586
+# %% ../../nbs/37_gen.chain.ipynb #91f3ba99
 PAPER_TABLE2 = {"ShareGPT": (6.41, 3.96, 0.63, 2.4), "Evol-Instruct": (5.24, 4.60, 0.67, 3.8),
                 "OpenHermes": (6.26, 4.48, 0.63, 2.3), "Tulu V2 Mix": (5.75, 4.40, 0.64, 1.5),
                 "WildChat": (9.59, 6.90, 0.78, 5.6), "Magpie": (12.63, 15.92, 1.08, 11.2),
@@ -60,7 +60,7 @@ PAPER_ACL_QWEN25 = {"Magpie": (14.76, None, None, None), "Tulu3": (None, None, N
                     "MATRIX-Gen-SFT": (25.85, None, None, 43.2)}
 TYPES = {"T1": "simple", "T2": "complex"}
 
-# %% ../../nbs/37_gen.chain.ipynb #30d9c9fd
+# %% ../../nbs/37_gen.chain.ipynb #2bee5388
 @dataclass
 class GenChainConfig:
     "The models, data, sizes and grids of one profile of MATRIX-Gen's experiments."
@@ -140,7 +140,7 @@ def gen_chain_for(profile: str, run_dir: str | Path | None = None, config: str |
                           "PKU-SafeRLHF, AdvBench files)", config, f"data_dir: {cc.data_dir}")
     return cc
 
-# %% ../../nbs/37_gen.chain.ipynb #6320436c
+# %% ../../nbs/37_gen.chain.ipynb #a239d8bf
 def stage_dir(cc: GenChainConfig, stage: str, *parts) -> Path:
     "`work_dir/<stage>-<10-hex key of parts (file contents for existing files)>`."
     def norm(p):
@@ -155,7 +155,7 @@ def train_base(spec: str) -> str:
     if spec == "tiny" or spec.startswith("tiny:"): return spec
     return spec.split(":", 1)[1] if spec.startswith(("hf:", "vllm:")) else spec
 
-# %% ../../nbs/37_gen.chain.ipynb #3e835f7c
+# %% ../../nbs/37_gen.chain.ipynb #c0d83849
 def society_available(cc: GenChainConfig) -> str | None:
     "None when a society can be simulated; else why not."
     if cc.society_config is None: return "the profile names no society config"
@@ -179,7 +179,7 @@ def society(cc: GenChainConfig, **overrides) -> tuple[Path | None, str]:
     desc = f"gen society run {out.name} ({s.get('agents')} agents, communication {s.get('communication')}, {s.get('scenarios', '?')} scenarios)"
     return out, desc
 
-# %% ../../nbs/37_gen.chain.ipynb #f9830597
+# %% ../../nbs/37_gen.chain.ipynb #d1fb57b1
 VARIANT_KEYS = ("n_sft", "n_dpo", "n_code", "n_safety", "n_multiturn")
 
 def synth(cc: GenChainConfig, soc: Path | None, counts: dict[str, int], **over) -> dict:
@@ -218,7 +218,7 @@ def dpo(cc: GenChainConfig, data: str, start: str) -> str:
     "DPO of `start` (an SFT model's spec) on preference data `data`; the tuned model's spec."
     return _train(cc, "dpo", data, start)
 
-# %% ../../nbs/37_gen.chain.ipynb #d66ec2e0
+# %% ../../nbs/37_gen.chain.ipynb #bd1dc50c
 def mgen_sft(cc: GenChainConfig, sft_type: str | None = None, base: str | None = None, soc=None, **over) -> tuple[str, dict]:
     "MATRIX-Gen-SFT: synthesize `n_sft` records of `sft_type` from society `soc` (default: the profile's) and SFT `base`."
     soc = society(cc)[0] if soc is None else soc or None
@@ -235,7 +235,7 @@ def matrix_tuned(cc: GenChainConfig) -> tuple[str, str]:
     s, _ = mgen_sft(cc)
     return s, mgen_dpo(cc, s)[0]
 
-# %% ../../nbs/37_gen.chain.ipynb #5301c235
+# %% ../../nbs/37_gen.chain.ipynb #4fda7c3d
 NOT_RUN = "— (not run)"
 
 def evaluate_gen(cc: GenChainConfig, name: str, systems: dict[str, str], benchmarks: list[str] | None = None,
@@ -278,7 +278,7 @@ def general_rows(metrics: dict, systems: dict[str, str | None], paper: dict, col
         rows.append(row)
     return rows
 
-# %% ../../nbs/37_gen.chain.ipynb #e13cfb1d
+# %% ../../nbs/37_gen.chain.ipynb #5bbd6841
 def baseline_systems(mapping: dict[str, str], train_fn) -> dict[str, str]:
     "label -> tuned spec for each configured baseline dataset (`train_fn(data) -> spec`)."
     from matrix_nb.core.repro import project_root
@@ -300,7 +300,7 @@ def _labels(paper: dict, trained: dict, ours: dict) -> dict[str, str | None]:
     labels.update({l: _sysname(l) for l in list(trained) + list(ours) if l not in labels})
     return labels
 
-# %% ../../nbs/37_gen.chain.ipynb #397dc4e0
+# %% ../../nbs/37_gen.chain.ipynb #65bfab1f
 def sft_table(cc: GenChainConfig, base: str | None = None, paper: dict = PAPER_TABLE2, name: str = "table2"):
     "(rows, EvalResult, notes dict) of SFT from `base` on MATRIX-Gen-SFT and on each baseline dataset."
     base = base or cc.base_model
@@ -314,7 +314,7 @@ def sft_table(cc: GenChainConfig, base: str | None = None, paper: dict = PAPER_T
 
 TYPE_NAMES = {"simple": "T1 (simple)", "complex": "T2 (complex)"}
 
-# %% ../../nbs/37_gen.chain.ipynb #324d191e
+# %% ../../nbs/37_gen.chain.ipynb #aed1b9c7
 def dpo_table(cc: GenChainConfig):
     "(rows, EvalResult, info) of Table 3."
     sft_spec, tuned = matrix_tuned(cc)
@@ -345,7 +345,7 @@ def full_size_table(cc: GenChainConfig):
     m = synth(cc, society(cc)[0], {"n_dpo": cc.n_dpo}, dpo_type=cc.dpo_type, reject_model=sft_spec)["exported"].get("dpo", 0)
     return rows, res, {"tuned": tuned, "pairs": n + m}
 
-# %% ../../nbs/37_gen.chain.ipynb #3ade5e08
+# %% ../../nbs/37_gen.chain.ipynb #82247d7b
 def mtbench_table(cc: GenChainConfig):
     "(rows, EvalResult, info) of Table 5."
     sft_spec, _ = mgen_sft(cc)
@@ -369,7 +369,7 @@ def mtbench_table(cc: GenChainConfig):
         rows.append(row)
     return rows, res, {"multiturn_rows": s["exported"].get("multiturn", 0)}
 
-# %% ../../nbs/37_gen.chain.ipynb #fec46899
+# %% ../../nbs/37_gen.chain.ipynb #62b5c148
 def code_table(cc: GenChainConfig):
     "(rows, EvalResult, info) of Table 6."
     s = synth(cc, society(cc)[0], {"n_code": cc.n_code})
@@ -414,7 +414,7 @@ def safety_table(cc: GenChainConfig):
         rows.append(row)
     return rows, res, {"safety_rows": s["exported"].get("safety", 0), "start": tuned}
 
-# %% ../../nbs/37_gen.chain.ipynb #29b7f6c0
+# %% ../../nbs/37_gen.chain.ipynb #a46c737b
 def communication_table(cc: GenChainConfig):
     "(rows, EvalResult, info) of Table 8; raises ConfigError naming the reason when no society can be run."
     why = society_available(cc)
@@ -443,7 +443,7 @@ def data_type_table(cc: GenChainConfig):
     for r in rows: r["note"] = f"{info[r['recipe']]} synthesized rows in the last stage"
     return rows, res, info
 
-# %% ../../nbs/37_gen.chain.ipynb #497b9e4f
+# %% ../../nbs/37_gen.chain.ipynb #0ce05c66
 def agent_scaling(cc: GenChainConfig) -> tuple[dict[int, dict], dict]:
     "Fig. 4a: scores per number of agents; raises ConfigError naming the reason when no society can be run."
     why = society_available(cc)
@@ -459,6 +459,14 @@ def agent_scaling(cc: GenChainConfig) -> tuple[dict[int, dict], dict]:
     res = evaluate_gen(cc, "fig4a", systems)
     return {n: general_scores(res.metrics, f"agents_{n}") for n in cc.agents_grid}, info
 
+def scenarios_used(summary: dict, variant: str = "sft") -> int:
+    "Distinct scenarios behind the exported rows of `variant` of a synthesis run (from the rows' lineage)."
+    import datasets
+    p = Path(summary["data"]) / variant
+    if not p.is_dir(): return 0
+    ds = datasets.load_from_disk(str(p))["train"]
+    return len({r["lineage"]["scenario_id"] for r in ds})
+
 def scenario_scaling(cc: GenChainConfig) -> tuple[dict[int, dict], dict]:
     "Fig. 4b: scores per number of scenarios used for synthesis (profile society, or fixture with max(grid) scenarios)."
     soc, desc = society(cc)
@@ -466,11 +474,12 @@ def scenario_scaling(cc: GenChainConfig) -> tuple[dict[int, dict], dict]:
     systems, info = {}, {"society": desc}
     for n in cc.scenarios_grid:
         spec, s = mgen_sft(cc, soc=soc or False, retrieve_k=n, **over)
-        systems[f"scenarios_{n}"] = spec; info[n] = s["exported"].get("sft", 0)
+        systems[f"scenarios_{n}"] = spec
+        info[n] = {"sft_rows": s["exported"].get("sft", 0), "scenarios": scenarios_used(s)}
     res = evaluate_gen(cc, "fig4b", systems)
     return {n: general_scores(res.metrics, f"scenarios_{n}") for n in cc.scenarios_grid}, info
 
-# %% ../../nbs/37_gen.chain.ipynb #8c4cbe27
+# %% ../../nbs/37_gen.chain.ipynb #263371a0
 def chain_notes(cc: GenChainConfig, profile: str) -> str:
     "What the chain ran on: society, models, benchmark sample, stand-ins."
     soc = society_available(cc)
