@@ -8,7 +8,7 @@ __all__ = ['log', 'METHODS', 'INTERMEDIATE', 'SWEEP_KEYS', 'TRACK_KEYS', 'Experi
            'score_setting', 'DatasetSpec', 'dataset_specs', 'eval_samples', 'ExperimentResult', 'run_experiment',
            'load_experiment', 'SmokeAssets', 'smoke_assets', 'repro_experiment']
 
-# %% ../../nbs/58a_percep.experiment.ipynb #cc10a96b
+# %% ../../nbs/58a_percep.experiment.ipynb #98e31e31
 import math
 import time
 from dataclasses import dataclass, field, fields
@@ -35,7 +35,7 @@ from .train import CollabModel, FrameDetections, TrainConfig, detect, load_check
 
 log = get_logger(__name__)
 
-# %% ../../nbs/58a_percep.experiment.ipynb #690debb1
+# %% ../../nbs/58a_percep.experiment.ipynb #203f23ef
 METHODS = ("no_fusion", "late", "early", "dense", "where2comm", "pragcomm")
 INTERMEDIATE = ("dense", "where2comm", "pragcomm")
 
@@ -50,6 +50,7 @@ def _codebook_spec(s: str) -> list[int]:
 class ExperimentConfig:
     "A PragComm evaluation: detector checkpoint(s), datasets, methods and one-factor sweeps (see above)."
     checkpoint: str | None = param(None, "stage-1 detector (percep train's OUT/model.pt); required")
+    method_checkpoints: dict[str, str] = param({}, "main dataset: a detector per method trained in that fusion mode (e.g. early: runs/early/model.pt); others use checkpoint")
     data: str | None = param(None, "dataset folder (OPV2V layout) or v2xsim .pkl; None: the checkpoint's training data")
     data_format: Literal["opv2v", "v2v4real", "v2xsim"] | None = param(None, "reader; None: the checkpoint's")
     data_root: str | None = param(None, "v2xsim: folder holding sweeps/ when the index has other absolute paths")
@@ -97,6 +98,8 @@ class ExperimentConfig:
 
     def validate(self):
         if not self.checkpoint: raise ConfigError("required: the detector checkpoint to evaluate (percep train OUT/model.pt)", key="checkpoint")
+        bad = [m for m in self.method_checkpoints if m not in METHODS]
+        if bad: raise ConfigError(f"unknown method(s) {bad}; choose from: {', '.join(METHODS)}", key="method_checkpoints")
         for k in ("methods", "thre_methods", "skip_methods", "robust_methods"):
             bad = [m for m in getattr(self, k) if m not in METHODS]
             if bad: raise ConfigError(f"unknown method(s) {bad}; choose from: {', '.join(METHODS)}", key=k)
@@ -112,7 +115,7 @@ class ExperimentConfig:
         if self.max_frames is not None and self.max_frames < 1: raise ConfigError("must be >= 1", key="max_frames")
         if self.codebook_steps < 0 or self.codebook_fit_steps < 0: raise ConfigError("must be >= 0", key="codebook_steps")
 
-# %% ../../nbs/58a_percep.experiment.ipynb #ae00139c
+# %% ../../nbs/58a_percep.experiment.ipynb #696206ee
 def _setting(method, cfg: ExperimentConfig, sweep="point", **kw) -> dict:
     sel = method in ("where2comm", "pragcomm")
     base = {"method": method, "comm_thre": cfg.comm_thre if sel else None,
@@ -148,7 +151,7 @@ def plan_settings(cfg: ExperimentConfig) -> list[dict]:
                 {**_setting("pragcomm", cfg, "ablation", skip_scale=cfg.ablation_skip), "step": f"+ temporal selection (k={cfg.ablation_skip})"}]
     return out
 
-# %% ../../nbs/58a_percep.experiment.ipynb #5be305c0
+# %% ../../nbs/58a_percep.experiment.ipynb #eab2459f
 def _device(name: str) -> torch.device:
     if name == "auto": return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
@@ -222,7 +225,7 @@ def train_codebook(cfg: ExperimentConfig, stage_sizes, checkpoint: str, folder, 
     save_checkpoint(final, model, cfg=tcfg)
     return cb.eval()
 
-# %% ../../nbs/58a_percep.experiment.ipynb #5bcbe193
+# %% ../../nbs/58a_percep.experiment.ipynb #ab2d8926
 @dataclass
 class _Temporal:
     "Per-sequence state of the Kalman box-flow path."
@@ -322,7 +325,7 @@ def run_setting(model: CollabModel, samples, method: str, comm: Communicator | N
         stats.append(st); t += 1
     return frames, stats
 
-# %% ../../nbs/58a_percep.experiment.ipynb #7dbb74d7
+# %% ../../nbs/58a_percep.experiment.ipynb #bb837c85
 def volume_summary(stats: list[dict]) -> dict:
     "Mean bytes per frame (serialized and formula), per link, log2 of both, rate and pruning over per-frame `stats`."
     if not stats: return {}
@@ -348,7 +351,7 @@ def score_setting(frames, stats, cfg: ExperimentConfig) -> dict:
         row |= {k: float(tr[k]) for k in TRACK_KEYS if k in tr}
     return row
 
-# %% ../../nbs/58a_percep.experiment.ipynb #eab4fb2a
+# %% ../../nbs/58a_percep.experiment.ipynb #00901a58
 @dataclass
 class DatasetSpec:
     "One dataset of an experiment."
@@ -370,6 +373,8 @@ def dataset_specs(cfg: ExperimentConfig) -> list[DatasetSpec]:
     if cfg.v2xsim_checkpoint:
         if not cfg.v2xsim_data: raise ConfigError("v2xsim_checkpoint is set but v2xsim_data is not", key="v2xsim_data")
         out.append(DatasetSpec("v2xsim", cfg.v2xsim_data, "v2xsim", cfg.v2xsim_root, cfg.v2xsim_checkpoint))
+    for m, ck in cfg.method_checkpoints.items():
+        if not Path(ck).is_file(): raise ConfigError(f"checkpoint of {m} not found: {ck}", key="method_checkpoints")
     for d in out:
         if not d.data or not Path(d.data).exists(): raise ConfigError(f"dataset not found: {d.data}", key="data" if d.name == cfg.dataset else f"{d.name}_data")
         if not Path(d.checkpoint).is_file(): raise ConfigError(f"checkpoint not found: {d.checkpoint}", key=f"{d.name}_checkpoint")
@@ -412,8 +417,9 @@ def run_experiment(cfg: ExperimentConfig, root="runs") -> ExperimentResult:
     plan, seen = [], set()
     for d in specs:
         for s in plan_settings(cfg):
-            sid = setting_id(d.name, s, cfg, d.checkpoint)
-            if sid not in seen: seen.add(sid); plan.append((sid, d, s))
+            ck = cfg.method_checkpoints.get(s["method"], d.checkpoint) if d.name == cfg.dataset else d.checkpoint
+            sid = setting_id(d.name, s, cfg, ck)
+            if sid not in seen: seen.add(sid); plan.append((sid, d if ck == d.checkpoint else DatasetSpec(d.name, d.data, d.data_format, d.data_root, ck), s))
     run = start_run("percep-eval", cfg, root=root, seed=cfg.seed, path=cfg.out)
     computed = 0
     with run, RecordStore(run / "results.jsonl") as store:
@@ -456,7 +462,7 @@ def load_experiment(path, overrides=()) -> ExperimentConfig:
     "An `ExperimentConfig` from YAML `path` with `key=value` overrides."
     return load_config(ExperimentConfig, path, list(overrides))
 
-# %% ../../nbs/58a_percep.experiment.ipynb #f36a5c44
+# %% ../../nbs/58a_percep.experiment.ipynb #c388baaf
 @dataclass
 class SmokeAssets:
     "Paths of the shared smoke data and detector."
