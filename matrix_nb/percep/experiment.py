@@ -4,11 +4,11 @@
 
 # %% auto #0
 __all__ = ['log', 'METHODS', 'INTERMEDIATE', 'SWEEP_KEYS', 'TRACK_KEYS', 'ExperimentConfig', 'setting_id', 'plan_settings',
-           'feature_rows', 'codebook_key', 'train_codebook', 'make_comm', 'run_setting', 'volume_summary',
+           'feature_rows', 'codebook_key', 'train_codebook', 'setting_comm', 'run_setting', 'volume_summary',
            'score_setting', 'DatasetSpec', 'dataset_specs', 'eval_samples', 'ExperimentResult', 'run_experiment',
            'load_experiment', 'SmokeAssets', 'smoke_assets', 'repro_experiment']
 
-# %% ../../nbs/58a_percep.experiment.ipynb #98e31e31
+# %% ../../nbs/58a_percep.experiment.ipynb #c7892d49
 import math
 import time
 from dataclasses import dataclass, field, fields
@@ -35,7 +35,7 @@ from .train import CollabModel, FrameDetections, TrainConfig, detect, load_check
 
 log = get_logger(__name__)
 
-# %% ../../nbs/58a_percep.experiment.ipynb #203f23ef
+# %% ../../nbs/58a_percep.experiment.ipynb #280dc648
 METHODS = ("no_fusion", "late", "early", "dense", "where2comm", "pragcomm")
 INTERMEDIATE = ("dense", "where2comm", "pragcomm")
 
@@ -115,7 +115,7 @@ class ExperimentConfig:
         if self.max_frames is not None and self.max_frames < 1: raise ConfigError("must be >= 1", key="max_frames")
         if self.codebook_steps < 0 or self.codebook_fit_steps < 0: raise ConfigError("must be >= 0", key="codebook_steps")
 
-# %% ../../nbs/58a_percep.experiment.ipynb #696206ee
+# %% ../../nbs/58a_percep.experiment.ipynb #b8b76144
 def _setting(method, cfg: ExperimentConfig, sweep="point", **kw) -> dict:
     sel = method in ("where2comm", "pragcomm")
     base = {"method": method, "comm_thre": cfg.comm_thre if sel else None,
@@ -151,7 +151,7 @@ def plan_settings(cfg: ExperimentConfig) -> list[dict]:
                 {**_setting("pragcomm", cfg, "ablation", skip_scale=cfg.ablation_skip), "step": f"+ temporal selection (k={cfg.ablation_skip})"}]
     return out
 
-# %% ../../nbs/58a_percep.experiment.ipynb #eab2459f
+# %% ../../nbs/58a_percep.experiment.ipynb #947471df
 def _device(name: str) -> torch.device:
     if name == "auto": return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
@@ -225,7 +225,7 @@ def train_codebook(cfg: ExperimentConfig, stage_sizes, checkpoint: str, folder, 
     save_checkpoint(final, model, cfg=tcfg)
     return cb.eval()
 
-# %% ../../nbs/58a_percep.experiment.ipynb #ab2d8926
+# %% ../../nbs/58a_percep.experiment.ipynb #173245b8
 @dataclass
 class _Temporal:
     "Per-sequence state of the Kalman box-flow path."
@@ -279,7 +279,7 @@ def _intermediate(model: CollabModel, batch, comm: Communicator, t: int, tmp: _T
     st = {k: v for k, v in st.items() if k not in ("masks", "messages")} | {"masks": st.get("masks")}
     return boxes, scores, st
 
-def make_comm(method: str, s: dict, cfg: ExperimentConfig, codebook: Codebook | None = None) -> Communicator | None:
+def setting_comm(method: str, s: dict, cfg: ExperimentConfig, codebook: Codebook | None = None) -> Communicator | None:
     "The `Communicator` of an intermediate method at setting `s` (None for the other methods)."
     if method not in INTERMEDIATE: return None
     pick = lambda k: s.get(k) if s.get(k) is not None else getattr(cfg, k)
@@ -325,7 +325,7 @@ def run_setting(model: CollabModel, samples, method: str, comm: Communicator | N
         stats.append(st); t += 1
     return frames, stats
 
-# %% ../../nbs/58a_percep.experiment.ipynb #bb837c85
+# %% ../../nbs/58a_percep.experiment.ipynb #b4dc3190
 def volume_summary(stats: list[dict]) -> dict:
     "Mean bytes per frame (serialized and formula), per link, log2 of both, rate and pruning over per-frame `stats`."
     if not stats: return {}
@@ -351,7 +351,7 @@ def score_setting(frames, stats, cfg: ExperimentConfig) -> dict:
         row |= {k: float(tr[k]) for k in TRACK_KEYS if k in tr}
     return row
 
-# %% ../../nbs/58a_percep.experiment.ipynb #00901a58
+# %% ../../nbs/58a_percep.experiment.ipynb #e19c45ea
 @dataclass
 class DatasetSpec:
     "One dataset of an experiment."
@@ -443,7 +443,7 @@ def run_experiment(cfg: ExperimentConfig, root="runs") -> ExperimentResult:
                                                    d.data if d.name != cfg.dataset or cfg.data else None,
                                                    d.data_format).to(dev)
                 cb = codebooks[ck]
-            comm = make_comm(s["method"], s, cfg, cb)
+            comm = setting_comm(s["method"], s, cfg, cb)
             frames, stats = run_setting(model, sample_sets[key], s["method"], comm, s["skip_scale"], cfg.merge_predicted,
                                         desc=f"{d.name} {s['method']} {s['sweep']}")
             row = {"id": sid, "dataset": d.name, "checkpoint": str(d.checkpoint), **s,
@@ -462,7 +462,7 @@ def load_experiment(path, overrides=()) -> ExperimentConfig:
     "An `ExperimentConfig` from YAML `path` with `key=value` overrides."
     return load_config(ExperimentConfig, path, list(overrides))
 
-# %% ../../nbs/58a_percep.experiment.ipynb #c388baaf
+# %% ../../nbs/58a_percep.experiment.ipynb #1f688296
 @dataclass
 class SmokeAssets:
     "Paths of the shared smoke data and detector."
@@ -472,13 +472,13 @@ class SmokeAssets:
     codebooks: Path
 
 def smoke_assets(root=None, scenes: int = 6, frames: int = 10, agents: int = 3, steps: int = 600, seed: int = 0,
-                 train_config=None) -> SmokeAssets:
+                 cav_radius: float = 18.0, train_config=None) -> SmokeAssets:
     "Synthetic scenes + a smoke-trained intermediate-fusion detector, made once and shared (see above)."
     from matrix_nb.core.repro import project_root
     from matrix_nb.percep.synth import SynthConfig, make_dataset, split_counts
     proj = project_root()
     tc_path = Path(train_config) if train_config else proj / "configs" / "pragcomm_smoke_train.yaml"
-    synth = SynthConfig(n_agents=agents, n_frames=frames, seed=seed)
+    synth = SynthConfig(n_agents=agents, n_frames=frames, seed=seed, cav_radius=cav_radius)
     splits = {"train": scenes - 2, "validate": 1, "test": 1} if scenes >= 3 else split_counts(scenes)
     key = content_key(to_dict(synth), splits, steps, tc_path.read_text())[:10]
     root = Path(root) if root else proj / "runs" / f"pragcomm-smoke-{key}"
