@@ -31,7 +31,7 @@ def test_train_smoke_resume_and_detect(dataset, tmp_path):
     r = run_cli("percep", "train", "--config", SMOKE, "--set", f"data={dataset}", "--set", "max_steps=4",
                 "--set", "log_every=1", "--out", out)
     assert r.returncode == 0, r.stderr
-    assert "train: intermediate (max), 4 steps (resumed from 0)" in r.stdout, r.stdout
+    assert "train: intermediate (max fusion, comm dense), 4 steps (resumed from 0)" in r.stdout, r.stdout
     assert (out / "model.pt").is_file() and (out / "checkpoints" / "last.pt").is_file()
     assert json.loads((out / "provenance.json").read_text())["status"] == "ok"
     r = run_cli("percep", "train", "--config", SMOKE, "--set", f"data={dataset}", "--set", "max_steps=6",
@@ -52,6 +52,26 @@ def test_train_smoke_resume_and_detect(dataset, tmp_path):
         assert len(res) == 2
         for d in res:
             assert d.boxes.shape[1:] == (7,) and d.scores.shape == (len(d.boxes),)
+
+
+@pytest.mark.slow
+def test_stage2_codebook_from_stage1(dataset, tmp_path):
+    "Stage 1 (dense) then stage 2 (backbone_fix, PragComm codebook) through the shipped smoke configs."
+    s1, s2 = tmp_path / "s1", tmp_path / "s2"
+    r = run_cli("percep", "train", "--config", SMOKE, "--set", f"data={dataset}", "--set", "max_steps=2", "--out", s1)
+    assert r.returncode == 0, r.stderr
+    r = run_cli("percep", "train", "--config", ROOT / "configs" / "pragcomm_smoke_stage2.yaml", "--set", f"data={dataset}",
+                "--set", f"init_checkpoint={s1 / 'model.pt'}", "--set", "max_steps=2", "--set", "codebook_stage_sizes=[16, 16]",
+                "--out", s2)
+    assert r.returncode == 0, r.stderr
+    assert "train: intermediate (max fusion, comm pragcomm, backbone_fix), 2 steps" in r.stdout, r.stdout
+    import torch
+    a, b = torch.load(s1 / "model.pt", weights_only=False)["model"], torch.load(s2 / "model.pt", weights_only=False)["model"]
+    assert all(torch.equal(a[k], b[k]) for k in a if k.startswith("detector."))
+    assert any(k.startswith("comm_module.codebook.") for k in b)
+    r = run_cli("percep", "train", "--config", ROOT / "configs" / "pragcomm_smoke_stage2.yaml", "--set", f"data={dataset}",
+                "--set", f"init_checkpoint={tmp_path / 'none.pt'}", "--out", tmp_path / "s3")
+    assert r.returncode == 2 and "checkpoint not found" in one_line(r.stderr)
 
 
 @pytest.mark.parametrize("text,expect", [

@@ -176,8 +176,8 @@ def load_rows(source: str | Path, limit: int | None = None, what: str = "data") 
             rows = obj.get("data", obj.get("rows")) if isinstance(obj, dict) else obj
             if not isinstance(rows, list): raise ConfigError(f"{p}: expected a JSON list of rows", key=what)
         elif p.suffix == ".parquet":
-            import pandas as pd
-            rows = pd.read_parquet(p).to_dict("records")
+            import datasets                            # not pandas: it returns list columns as numpy arrays
+            rows = [dict(r) for r in datasets.Dataset.from_parquet(str(p))]
         else: raise ConfigError(f"{p}: unknown data file type (use .jsonl, .json, .parquet or a datasets folder)", key=what)
         return rows[:limit] if limit else rows
     if str(source).startswith((".", "/", "~")) or p.suffix: raise ConfigError(f"{source}: no such file or folder", key=what)

@@ -175,7 +175,8 @@ def cmd_train(a) -> int:
     cfg = load_config(TrainConfig, a.config, list(a.set) + ([f"out={a.out}"] if a.out else []))
     r = train(cfg, root=a.runs)
     fmt = lambda v: "n/a" if v is None else f"{v:.4f}"
-    print(f"train: {cfg.mode} ({cfg.fusion}), {r.steps} steps (resumed from {r.resumed_from_step}); "
+    stage = ", backbone_fix" if cfg.backbone_fix else ""
+    print(f"train: {cfg.mode} ({cfg.fusion} fusion, comm {cfg.comm}{stage}), {r.steps} steps (resumed from {r.resumed_from_step}); "
           f"loss {fmt(r.first_loss)} -> {fmt(r.last_loss)}; model: {r.out / 'model.pt'}")
     return 0
 

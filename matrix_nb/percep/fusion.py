@@ -7,7 +7,7 @@ __all__ = ['FUSERS', 'warp_to_ego', 'MaxFusion', 'AttentionFusion', 'make_fuser'
            'CollabOutput', 'intermediate_forward', 'early_points', 'ego_forward', 'early_forward', 'late_merge',
            'late_forward']
 
-# %% ../../nbs/57_percep.fusion.ipynb #8efc8108
+# %% ../../nbs/57_percep.fusion.ipynb #269563f7
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
@@ -20,7 +20,7 @@ from .geometry import BEVGrid, bev_affine, transform_boxes, transform_points
 from .model import Detections, HeadOutput, PointPillarsDetector
 from .ops import nms_rotated
 
-# %% ../../nbs/57_percep.fusion.ipynb #4b3064e7
+# %% ../../nbs/57_percep.fusion.ipynb #b61fa415
 def warp_to_ego(maps: torch.Tensor, T_ego_from_agent: torch.Tensor, grid: BEVGrid, mode: str = "bilinear") -> torch.Tensor:
     "Agents' BEV maps (A, C, h, w) on `grid` (any stride of it) warped into the ego frame by (A, 4, 4) transforms."
     A, _, h, w = maps.shape
@@ -32,7 +32,7 @@ def warp_to_ego(maps: torch.Tensor, T_ego_from_agent: torch.Tensor, grid: BEVGri
     sample = F.affine_grid(theta, list(maps.shape), align_corners=False)
     return F.grid_sample(maps, sample, mode=mode, padding_mode="zeros", align_corners=False)
 
-# %% ../../nbs/57_percep.fusion.ipynb #b598f420
+# %% ../../nbs/57_percep.fusion.ipynb #a774cb4f
 class MaxFusion(nn.Module):
     "Per-cell maximum over agents: (A, C, h, w) -> (1, C, h, w)."
     def forward(self, x: torch.Tensor, ego_index: int = 0) -> torch.Tensor: return x.amax(0, keepdim=True)
@@ -53,7 +53,7 @@ def make_fuser(name: str) -> nn.Module:
     if name not in FUSERS: raise ConfigError(f"unknown fusion {name!r}; choose one of: {', '.join(FUSERS)}", key="fusion")
     return FUSERS[name]()
 
-# %% ../../nbs/57_percep.fusion.ipynb #90cb2e1d
+# %% ../../nbs/57_percep.fusion.ipynb #18c077dc
 class Comm(Protocol):
     "What a communication module implements (see the markdown above)."
     def __call__(self, feats: torch.Tensor, conf: torch.Tensor, ego_index: int = 0) -> tuple[torch.Tensor, dict]: ...
@@ -64,7 +64,7 @@ def dense_comm(feats: torch.Tensor, conf: torch.Tensor, ego_index: int = 0) -> t
     return feats, {"links": A - 1, "cells": (A - 1) * h * w, "rate": 1.0 if A > 1 else 0.0,
                    "formula_bytes": float((A - 1) * h * w * C * 4)}
 
-# %% ../../nbs/57_percep.fusion.ipynb #767a2c4e
+# %% ../../nbs/57_percep.fusion.ipynb #0b615dea
 def agent_slices(record_len: torch.Tensor) -> list[slice]:
     "The slice of each sample's agents among the concatenated agents."
     ends = torch.cumsum(record_len, 0).tolist()
@@ -79,11 +79,12 @@ class CollabOutput:
     stats: list[dict] = field(default_factory=list)  # per sample, from `comm`
 
 def intermediate_forward(model: PointPillarsDetector, batch, fuser: nn.Module, comm: Comm = dense_comm,
-                         T: torch.Tensor | None = None) -> CollabOutput:
+                         T: torch.Tensor | None = None, with_single: bool = True) -> CollabOutput:
     "Encode every agent, warp to each ego, communicate (`comm`), fuse (`fuser`) and decode (brief §2, steps 4-9)."
     T = batch.T_ego_from_agent if T is None else T
     feat = model.encode(batch)                                                                # (A, C, h, w)
-    single, conf = model.detect_single(feat)
+    if with_single or comm is not dense_comm: single, conf = model.detect_single(feat)
+    else: single, conf = None, feat.new_zeros(feat.shape[0], 1, *feat.shape[2:])             # dense needs no confidence
     fused, stats = [], []
     for sl in agent_slices(batch.record_len):
         f = warp_to_ego(feat[sl], T[sl], model.cfg.grid)
@@ -106,7 +107,7 @@ def early_forward(model: PointPillarsDetector, batch) -> HeadOutput:
     "Head maps (B, ...) of the merged ego-frame point clouds (early fusion)."
     return model.decode(model.encode_points(early_points(batch)))
 
-# %% ../../nbs/57_percep.fusion.ipynb #b4798b13
+# %% ../../nbs/57_percep.fusion.ipynb #91cb2cbb
 def late_merge(dets: list[Detections], T: torch.Tensor, record_len: torch.Tensor, model: PointPillarsDetector) -> list[Detections]:
     "Per sample: agents' own-frame detections moved to the ego frame by `T` (A, 4, 4), merged by rotated NMS."
     cfg, r = model.cfg, model.cfg.lidar_range
