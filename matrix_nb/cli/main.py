@@ -81,6 +81,7 @@ def cmd_docs(a) -> int:
 from .llm import add_llm, add_tiny_model
 from .align import add_align
 from .sim import add_sim
+from .gen import add_gen
 from .percep import add_percep
 
 COMMANDS: dict[str, Callable] = {
@@ -90,6 +91,7 @@ COMMANDS: dict[str, Callable] = {
     "llm": add_llm,
     "align": add_align,
     "sim": add_sim,
+    "gen": add_gen,
     "percep": add_percep,
 }
 

@@ -4,9 +4,10 @@
 
 # %% auto #0
 __all__ = ['PERCEP_COMMANDS', 'add_percep', 'add_make_data', 'make_data_config', 'cmd_make_data', 'add_check_data',
-           'cmd_check_data', 'add_train', 'cmd_train']
+           'cmd_check_data', 'add_train', 'cmd_train', 'add_eval', 'cmd_eval']
 
 # %% ../../nbs/95_cli.percep.ipynb #a57be8b9
+import math
 import sys
 from pathlib import Path
 
@@ -180,3 +181,45 @@ def cmd_train(a) -> int:
     return 0
 
 PERCEP_COMMANDS.append(add_train)
+
+# %% ../../nbs/95_cli.percep.ipynb #396cb1a8
+def add_eval(s):
+    "Add `percep eval` to the `percep` subparsers `s`."
+    from matrix_nb.cli.main import add_subparser
+    p = add_subparser(s, "eval", "evaluate a detector: AP, bytes per frame and tracking for every method and sweep",
+        "Run the PragComm evaluation of a trained detector (percep train's model.pt) on a dataset split: no/late/early\n"
+        "fusion, dense intermediate fusion, Where2comm-style float messages and PragComm codebook messages (the codebook\n"
+        "is trained first with the detector frozen, stage 2, and cached). Reports AP@0.3/0.5/0.7, the communication\n"
+        "volume per frame by the paper's formula and in serialized bytes, and AB3DMOT tracking metrics, per setting;\n"
+        "optional sweeps over comm_thre, codebook K/stages, skip_scale, pose noise and latency.",
+        "examples:\n  matrix-nb percep eval --config configs/pragcomm_smoke_eval.yaml --set checkpoint=runs/det/model.pt\n"
+        "  matrix-nb percep eval --config configs/pragcomm_paper_eval_opv2v.yaml --out runs/eval-opv2v")
+    p.add_argument("--config", type=Path, required=True, metavar="FILE", help="experiment config YAML (ExperimentConfig keys)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key (repeatable)")
+    p.add_argument("--out", type=Path, metavar="DIR", help="run directory (overrides the config's out; rerunning resumes)")
+    p.add_argument("--runs", type=Path, default=Path("runs"), help="where run directories go when out is unset (default: runs/)")
+    p.set_defaults(func=cmd_eval)
+
+def _fmt(v, spec=".3f") -> str:
+    return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, spec)
+
+def cmd_eval(a) -> int:
+    from matrix_nb.percep.experiment import load_experiment, run_experiment
+    if not a.config.is_file(): raise ConfigError("config file not found", a.config)
+    cfg = load_experiment(a.config, list(a.set) + ([f"out={a.out}"] if a.out else []))
+    try: cfg.validate()
+    except ConfigError as e: raise ConfigError(e.reason, a.config, e.key) from None
+    r = run_experiment(cfg, root=a.runs)
+    print(f"{'dataset':10} {'method':10} {'sweep':10} {'setting':18} {'AP30':>6} {'AP50':>6} {'AP70':>6} "
+          f"{'bytes/frame':>12} {'log2':>6} {'MOTA':>6} {'HOTA':>6}")
+    for row in r.rows:
+        setting = (f"thre={row['comm_thre']}" if row["sweep"] in ("point", "thre") and row["comm_thre"] is not None else
+                   f"K={row['stage_sizes']}" if row["sweep"] == "codebook" else f"k={row['skip_scale']}" if row["sweep"] == "skip" else
+                   f"noise={row['pose_noise']}" if row["sweep"] == "pose_noise" else f"lat={row['latency']}" if row["sweep"] == "latency" else "")
+        print(f"{row['dataset']:10} {row['method']:10} {row['sweep']:10} {setting:18} {_fmt(row.get('ap30')):>6} "
+              f"{_fmt(row.get('ap50')):>6} {_fmt(row.get('ap70')):>6} {_fmt(row.get('bytes_per_frame'), '.0f'):>12} "
+              f"{_fmt(row.get('log2_bytes'), '.2f'):>6} {_fmt(row.get('MOTA')):>6} {_fmt(row.get('HOTA')):>6}")
+    print(f"eval: {len(r.rows)} settings ({r.computed} computed, {r.reused} reused); metrics: {r.out / 'metrics.json'}")
+    return 0
+
+PERCEP_COMMANDS.append(add_eval)

@@ -153,7 +153,7 @@ def reproduce(profile: str = "smoke", only: str | None = None, out: str | Path =
     os.environ["MATRIX_NB_PROGRESS"] = "0"
     try:
         for nb, p in progress(plan, "reproduce", unit="nb"):
-            p = {"profile": profile, "reports_dir": str(out), **p} | ({"run_dir": str(run.path)} if "run_dir" in p else {})
+            p = {"profile": profile, "reports_dir": str(Path(out).resolve()), **p} | ({"run_dir": str(run.path.resolve())} if "run_dir" in p else {})
             t0 = time.time()
             err = execute_notebook(nb, p, exe / nb.path.name, kernel, timeout)
             if err is None: res.ok.append(nb.name)

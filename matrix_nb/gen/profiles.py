@@ -5,9 +5,9 @@
 # %% auto #0
 __all__ = ['DESCRIPTION_KEYS', 'POST_SEPARATOR', 'FIRST_NAMES', 'LAST_NAMES', 'OCCUPATIONS', 'PLACES', 'INTERESTS', 'STYLES',
            'ANONYMIZE_PERSONA', 'profile_id', 'read_profiles', 'synthetic_profiles', 'scrub', 'anonymize_messages',
-           'anonymize']
+           'anonymize', 'anonymize_profiles']
 
-# %% ../../nbs/30_gen.profiles.ipynb #e2e0bec6
+# %% ../../nbs/30_gen.profiles.ipynb #9aceb28f
 import csv
 import functools
 import json
@@ -24,7 +24,7 @@ from ..llm.core import Msg, Request, system, user
 from ..sim.agents import CallBudget, Seeder, clip, fields_schema, list_schema
 from ..sim.core import Trace, ask
 
-# %% ../../nbs/30_gen.profiles.ipynb #4662c38c
+# %% ../../nbs/30_gen.profiles.ipynb #34b91611
 DESCRIPTION_KEYS = ("description", "self_description", "bio", "about")
 POST_SEPARATOR = " || "
 
@@ -56,7 +56,7 @@ def _profile_row(row, where: str, file, source: str) -> dict:
     return {"id": pid, "name": name.strip(), "description": desc.strip(), "posts": _posts(row.get("posts"), where, file),
             **extra, "source": source, "anonymized": "none"}
 
-# %% ../../nbs/30_gen.profiles.ipynb #5cefb172
+# %% ../../nbs/30_gen.profiles.ipynb #3055d185
 def read_profiles(path: str | Path, limit: int | None = None) -> list[dict]:
     "Profile records from a JSONL, JSON or CSV file (first `limit`); a bad file raises `ConfigError` naming the line and field."
     p = Path(path)
@@ -84,7 +84,7 @@ def read_profiles(path: str | Path, limit: int | None = None) -> list[dict]:
     if not out: raise ConfigError("no profiles in file", p)
     return out
 
-# %% ../../nbs/30_gen.profiles.ipynb #094fcadf
+# %% ../../nbs/30_gen.profiles.ipynb #aa119d80
 FIRST_NAMES = ("Aaliyah Abdul Ada Adele Adrian Aiko Alejandro Amara Anders Ana Andrei Anika Arjun Astrid Aylin Beatriz Bilal "
                "Bongani Camille Carlos Chen Chiara Chloe Dario Dmitri Elena Emeka Emil Esra Farah Felix Fatima Gabriel "
                "Grace Hana Hassan Ingrid Isaac Jamal Javier Jin Joao Kaito Kamala Kofi Lars Layla Leila Liam Lucia "
@@ -127,7 +127,7 @@ INTERESTS = ("trail running|salsa music|aquarium keeping|sourdough baking|jazz|c
              "baking bread for neighbours|street food|Python programming|mental health advocacy|"
              "climate activism|calligraphy|skateboarding").split("|")
 
-# %% ../../nbs/30_gen.profiles.ipynb #1a22bfca
+# %% ../../nbs/30_gen.profiles.ipynb #862b1cdf
 def _lower(s): return s.lower().replace(" you ", " u ").replace("going to", "gonna")
 def _tags(s, i): return f"{s} #{i.split()[0].strip(',').lower()} #life"
 def _formal(s): return s[0].upper() + s[1:].rstrip("!?.") + "."
@@ -157,7 +157,7 @@ _POSTS = ("Spent the whole weekend on {i1} and I regret nothing",
           "Work as a {occ} this week was brutal, but the team pulled through",
           "Three years of {i3} and I still feel like a beginner")
 
-# %% ../../nbs/30_gen.profiles.ipynb #f0de7131
+# %% ../../nbs/30_gen.profiles.ipynb #5347358c
 def synthetic_profiles(n: int = 1000, seed: int = 0) -> list[dict]:
     "`n` deterministic, varied, fictional profile records (ids `p0000`...)."
     if n < 0: raise ValueError(f"n must be >= 0, got {n}")
@@ -177,7 +177,7 @@ def synthetic_profiles(n: int = 1000, seed: int = 0) -> list[dict]:
                     "source": "synthetic", "anonymized": "none"})
     return out
 
-# %% ../../nbs/30_gen.profiles.ipynb #f501875c
+# %% ../../nbs/30_gen.profiles.ipynb #8b590322
 _PRIVATE = [(re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"), "[email]"),
             (re.compile(r"(?:https?://|www\.)\S+"), "[link]"),
             (re.compile(r"(?<![\w@])@\w{2,}"), "@[user]"),
@@ -188,7 +188,7 @@ def scrub(text: str) -> str:
     for rx, rep in _PRIVATE: text = rx.sub(rep, str(text))
     return text
 
-# %% ../../nbs/30_gen.profiles.ipynb #468fca0d
+# %% ../../nbs/30_gen.profiles.ipynb #7f6e4b2b
 ANONYMIZE_PERSONA = "You protect people's privacy while keeping what makes their writing and interests recognisable."
 
 def anonymize_messages(p: dict, max_posts: int, n: int = 600) -> list[Msg]:
@@ -223,9 +223,20 @@ def anonymize(p: dict, budget: CallBudget, seeder: Seeder, trace: Trace, retries
     return {**p, "name": _pseudonym(p["id"]), "description": scrub(p.get("description", "")),
             "posts": [scrub(x) for x in posts], "anonymized": "rules"}
 
-# %% ../../nbs/30_gen.profiles.ipynb #bef01d73
+# %% ../../nbs/30_gen.profiles.ipynb #b81480f6
 @functools.lru_cache(maxsize=None)
 def _merge_schema(*schemas):
     "One closed pydantic model holding the fields of `schemas` (each closed), in order."
     fields = {k: (f.annotation, f) for s in schemas for k, f in s.model_fields.items()}
     return create_model("".join(s.__name__ for s in schemas), __config__=schemas[0].model_config, **fields)
+
+# %% ../../nbs/30_gen.profiles.ipynb #05bff2cc
+def anonymize_profiles(llm, records: Sequence[dict], budget: CallBudget | None = None, seed: int = 0, retries: int = 1,
+                       max_posts: int = 5) -> tuple[list[dict], Trace]:
+    "Anonymized copies of profile `records` (one batched S1 round) and the trace with any recorded failures."
+    from matrix_nb.sim.core import gather, run_programs
+    budget, trace = budget or CallBudget(default_tokens=384), Trace()
+    prog = gather([anonymize(r, budget, Seeder(f"{seed}|S1|{r['id']}"), trace, retries, max_posts) for r in records])
+    out = run_programs(llm, [("S1", prog)], desc="anonymize")["S1"]
+    if not out.ok: raise RuntimeError(f"anonymization failed: {out.error}")
+    return out.value, trace

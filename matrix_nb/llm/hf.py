@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['log', 'resolve_model', 'model_fingerprint', 'Row', 'RowSampler', 'HFConfig', 'HFBackend']
 
-# %% ../../nbs/13_llm.hf.ipynb #8ff019b9
+# %% ../../nbs/13_llm.hf.ipynb #bb66b122
 import hashlib
 import json
 import random
@@ -20,7 +20,7 @@ from .core import Request, Result, derive_seed, failure, schema_json, validate_r
 
 log = get_logger(__name__)
 
-# %% ../../nbs/13_llm.hf.ipynb #b5861f29
+# %% ../../nbs/13_llm.hf.ipynb #cc361a1f
 _META_FILES = ("config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", "tokenizer.model",
                "special_tokens_map.json", "chat_template.jinja", "chat_template.json", "vocab.json", "merges.txt")
 
@@ -54,7 +54,7 @@ def model_fingerprint(path: str | Path, kind: str = "hf") -> str:
     name = path.parent.parent.name.replace("models--", "").replace("--", "/") if path.parent.name == "snapshots" else path.name
     return f"{kind}:{name}@{h.hexdigest()[:16]}"
 
-# %% ../../nbs/13_llm.hf.ipynb #0bde8336
+# %% ../../nbs/13_llm.hf.ipynb #5cffd5b1
 @dataclass
 class Row:
     "What the sampler needs to know about one row: its sampling parameters, seed, stop strings and grammar matcher."
@@ -74,14 +74,13 @@ def _top_p(probs, p: float):
     return out / out.sum()
 
 class RowSampler:
-    "A transformers logits processor that chooses every row's next token with that row's own parameters and seed."
+    "Chooses every row's next token with that row's own parameters, seed, grammar and stop strings."
     def __init__(self, rows: list[Row], eos_ids: list[int], vocab_size: int, decode=None):
         import torch
         self.rows, self.eos, self.decode = rows, eos_ids, decode
         self.gens = [torch.Generator().manual_seed(r.seed) for r in rows]
         self.tokens = [[] for _ in rows]                  # tokens chosen per row (without the final EOS)
         self.finish: list[str | None] = [None] * len(rows)
-        self.last: list[int | None] = [None] * len(rows)
         self.mask = None
         if any(r.matcher is not None for r in rows):
             import xgrammar as xgr
@@ -97,24 +96,17 @@ class RowSampler:
         elif r.stop and self.decode and any(s in self.decode(self.tokens[i][-64:]) for s in r.stop): self.finish[i] = "stop"
         elif len(self.tokens[i]) >= r.max_tokens: self.finish[i] = "length"
 
-    def __call__(self, input_ids, scores):
-        import torch
-        for i, tok in enumerate(self.last):
-            if tok is not None and self.finish[i] is None: self._after(i, tok)
-        live = [i for i in range(len(self.rows)) if self.finish[i] is None]
-        out = torch.full_like(scores, float("-inf"))
+    def step(self, live: list[int], scores) -> list[int]:
+        "The next token of each row in `live` (`scores[j]`: the logits of row `live[j]`); rows that end get `finish`."
         if self.mask is not None:
             import xgrammar as xgr
-            gi = [i for i in live if self.rows[i].matcher is not None]
-            for i in gi: self.rows[i].matcher.fill_next_token_bitmask(self.mask, i)
-            if gi: xgr.apply_token_bitmask_inplace(scores, self.mask.to(scores.device), indices=gi)
-        for i in range(len(self.rows)):
-            if self.finish[i] is not None: tok = self.eos[0]
-            else:
-                tok = self._choose(i, scores[i])
-                if tok in self.eos: self.finish[i] = "stop"      # an end chosen now: no later call may see it
-            out[i, tok] = 0.0; self.last[i] = tok
-        return out
+            gj = [j for j, i in enumerate(live) if self.rows[i].matcher is not None]
+            for j in gj: self.rows[live[j]].matcher.fill_next_token_bitmask(self.mask, j)
+            if gj: xgr.apply_token_bitmask_inplace(scores, self.mask[:len(live)].to(scores.device), indices=gj)
+        toks = []
+        for j, i in enumerate(live):
+            tok = self._choose(i, scores[j]); self._after(i, tok); toks.append(tok)
+        return toks
 
     def _choose(self, i: int, logits) -> int:
         import torch
@@ -125,17 +117,17 @@ class RowSampler:
         if r.top_p < 1.0: probs = _top_p(probs, r.top_p)
         return int(torch.multinomial(probs, 1, generator=self.gens[i]))
 
-# %% ../../nbs/13_llm.hf.ipynb #e632deee
+# %% ../../nbs/13_llm.hf.ipynb #fb176ca5
 @dataclass
 class HFConfig:
     "Settings of the transformers backend."
     device: str = param("auto", "auto (cuda when available, else cpu), cpu, cuda, cuda:1, ...")
     dtype: str = param("auto", "auto (bfloat16 on GPU, float32 on CPU), float32, bfloat16, float16")
-    max_batch: int = param(32, "rows (requests x samples) per generate call")
+    max_batch: int = param(32, "rows (requests x samples) per decoding loop")
     seed: int = param(0, "seed for requests that carry none (the executor always sets one)")
 
 class HFBackend:
-    "Chat generation with transformers `generate`: per-row sampling, xgrammar JSON schemas, batched and left-padded."
+    "Chat generation with transformers models: per-row sampling, xgrammar JSON schemas, batched and left-padded."
     kind = "hf"
     def __init__(self, model: str | Path, config: HFConfig = HFConfig()):
         self.path, self.config = resolve_model(model), config          # a missing folder fails before heavy imports
@@ -158,7 +150,7 @@ class HFBackend:
         self._rng = random.Random(config.seed)
         self._compiler, self._grammars = None, {}
 
-# %% ../../nbs/13_llm.hf.ipynb #c96e96a7
+# %% ../../nbs/13_llm.hf.ipynb #dae2a53c
 def _grammar(self: HFBackend, schema):
     "The compiled xgrammar grammar of pydantic `schema` (cached per schema)."
     import xgrammar as xgr
@@ -178,19 +170,37 @@ def _prompt_ids(self: HFBackend, req: Request) -> list[int]:
 
 HFBackend._grammar, HFBackend._prompt_ids = _grammar, _prompt_ids
 
-# %% ../../nbs/13_llm.hf.ipynb #5ed02217
+# %% ../../nbs/13_llm.hf.ipynb #534a9ce8
 def _run_rows(self: HFBackend, prompts: list[list[int]], rows: list[Row]) -> list[tuple[str, str, int]]:
     "Generate rows `rows` for token prompts `prompts`: `(text, finish_reason, completion_tokens)` per row."
     import torch
-    from transformers import GenerationConfig
+    from transformers import DynamicCache
     width = max(map(len, prompts)); pad = self.tok.pad_token_id
     ids = torch.tensor([[pad] * (width - len(p)) + p for p in prompts], device=self.device)
     att = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts], device=self.device)
     sampler = RowSampler(rows, self.eos_ids, self.model.config.vocab_size,
                          decode=lambda t: self.tok.decode(t, skip_special_tokens=True))
-    gc = GenerationConfig(do_sample=False, max_new_tokens=max(r.max_tokens for r in rows) + 1, pad_token_id=pad,
-                          eos_token_id=self.eos_ids, temperature=None, top_p=None, top_k=None)
-    with torch.no_grad(): self.model.generate(input_ids=ids, attention_mask=att, generation_config=gc, logits_processor=[sampler])
+    cache, live = DynamicCache(config=self.model.config), list(range(len(rows)))
+    pos = (att.cumsum(-1) - 1).clamp(min=0)                   # positions as `generate` gives left-padded rows
+    with torch.no_grad():
+        logits = self.model(input_ids=ids, attention_mask=att, position_ids=pos, past_key_values=cache,
+                            use_cache=True, logits_to_keep=1).logits[:, -1]
+        last = pos[:, -1]
+        for _ in range(max(r.max_tokens for r in rows) + 1):   # every row ends by `max_tokens` (`length`)
+            toks = sampler.step(live, logits.float())
+            keep = [j for j, i in enumerate(live) if sampler.finish[i] is None]
+            if not keep: break
+            if len(keep) < len(live):                          # drop ended rows, then padding nobody needs
+                idx = torch.tensor(keep, device=self.device)
+                cache.batch_select_indices(idx); att, last = att[idx], last[idx]
+                live, toks = [live[j] for j in keep], [toks[j] for j in keep]
+                cut = int((att.sum(0) == 0).long().cumprod(0).sum())
+                if cut:
+                    att = att[:, cut:]
+                    for layer in cache.layers: layer.keys, layer.values = layer.keys[:, :, cut:], layer.values[:, :, cut:]
+            att = torch.cat([att, att.new_ones(len(live), 1)], 1); last = last + 1
+            logits = self.model(input_ids=torch.tensor(toks, device=self.device)[:, None], attention_mask=att,
+                                position_ids=last[:, None], past_key_values=cache, use_cache=True).logits[:, -1]
     out = []
     for i, r in enumerate(rows):
         text = self.tok.decode(sampler.tokens[i], skip_special_tokens=True)
@@ -201,7 +211,7 @@ def _run_rows(self: HFBackend, prompts: list[list[int]], rows: list[Row]) -> lis
 
 HFBackend._run_rows = _run_rows
 
-# %% ../../nbs/13_llm.hf.ipynb #6c8bf70b
+# %% ../../nbs/13_llm.hf.ipynb #71658437
 def _generate(self: HFBackend, requests: Sequence[Request]) -> list[Result]:
     "One `Result` per request, in order."
     prompts = [self._prompt_ids(r) for r in requests]

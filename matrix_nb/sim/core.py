@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['log', 'Program', 'ProgramOutcome', 'DriverStats', 'run_programs', 'gather', 'Trace', 'ask']
 
-# %% ../../nbs/20_sim.core.ipynb #3ec2726a
+# %% ../../nbs/20_sim.core.ipynb #4209b000
 import traceback
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Generator, Hashable, Iterable, Sequence
@@ -17,7 +17,7 @@ log = get_logger(__name__)
 
 Program = Generator[list[Request], list[Result], Any]
 
-# %% ../../nbs/20_sim.core.ipynb #0fd30c4c
+# %% ../../nbs/20_sim.core.ipynb #e0321a4c
 @dataclass
 class ProgramOutcome:
     "How one program ended: its return value, or the error that stopped it."
@@ -38,9 +38,9 @@ class DriverStats:
     @property
     def calls(self) -> int: return sum(self.batch_sizes)
 
-# %% ../../nbs/20_sim.core.ipynb #1a4b21e7
+# %% ../../nbs/20_sim.core.ipynb #3224efdd
 def _shape(r: Request) -> tuple:
-    return (r.params.max_tokens, r.schema is None, r.tag, sum(len(m["content"]) for m in r.messages))
+    return (sum(len(m["content"]) for m in r.messages), r.params.max_tokens, r.schema is None, r.tag)
 
 def _generate_sorted(llm: LLM, batch: list[Request], max_batch: int | None = None) -> list[Result]:
     "Results of `batch` (in its order), generated in chunks of `max_batch` after sorting by shape."
@@ -52,7 +52,7 @@ def _generate_sorted(llm: LLM, batch: list[Request], max_batch: int | None = Non
     for j, i in enumerate(idx): results[i] = out[j]
     return results
 
-# %% ../../nbs/20_sim.core.ipynb #f863c9d2
+# %% ../../nbs/20_sim.core.ipynb #175044e5
 def run_programs(llm: LLM, programs: Iterable[tuple[Hashable, Program]],
                  on_done: Callable[[ProgramOutcome], None] | None = None, max_batch: int | None = None,
                  desc: str = "programs", stats: DriverStats | None = None,
@@ -113,7 +113,7 @@ def run_programs(llm: LLM, programs: Iterable[tuple[Hashable, Program]],
     bar.close()
     return done
 
-# %% ../../nbs/20_sim.core.ipynb #edf2324f
+# %% ../../nbs/20_sim.core.ipynb #8e309a86
 def gather(programs: Sequence[Program]):
     "Run sub-programs side by side inside a program (one yield per round holding all their requests); return their values."
     programs = list(programs); values: list[Any] = [None] * len(programs); live: dict[int, list[Request]] = {}
@@ -135,7 +135,7 @@ def gather(programs: Sequence[Program]):
             n = len(live[i]); step(i, results[pos:pos + n]); pos += n
     return values
 
-# %% ../../nbs/20_sim.core.ipynb #6f0fd0db
+# %% ../../nbs/20_sim.core.ipynb #9715728a
 @dataclass
 class Trace:
     "Every call of one simulation (optionally with prompt and answer) and every failure with its fallback."
@@ -168,7 +168,7 @@ class Trace:
                 "failures": list(self.failures),
                 **({"log": list(self.log)} if self.keep_text else {})}
 
-# %% ../../nbs/20_sim.core.ipynb #8e701133
+# %% ../../nbs/20_sim.core.ipynb #d1aba457
 def ask(req: Request, retries: int = 0, accept: Callable[[Result], bool] | None = None, trace: Trace | None = None):
     "A sub-program: `req`, asked again (new derived seeds) up to `retries` times while it fails or `accept` rejects it."
     seed = req.params.seed if req.params.seed is not None else 0
