@@ -68,6 +68,10 @@ def parse():
     ap.add_argument("--stage2-steps", type=int, default=None, help="stage-2 (codebook) optimizer steps")
     ap.add_argument("--quick", action="store_true", help="CPU-affordable reduced run (64 x 128 message grid)")
     ap.add_argument("--tiny", action="store_true", help="smallest run (format check only; 32 x 64 message grid)")
+    ap.add_argument("--eval-geometry", choices=["paper", "quick", "tiny"], default=None,
+                    help="evaluate (and count bytes) on this grid instead of the training one: the networks are fully "
+                         "convolutional, so weights trained on the --quick window of the same 0.8 m pillar grid run "
+                         "on the paper's 100 x 352 message map (anchors are rebuilt for it)")
     ap.add_argument("--out", default="runs/pragcomm_bench", help="run folder (reused on rerun)")
     ap.add_argument("--thre", type=float, default=0.01, help="PragComm sending threshold of the last line")
     ap.add_argument("--train-thre", type=float, default=0.01, help="sending threshold while training stage 2 (Where2comm's 0.01)")
@@ -91,6 +95,7 @@ def parse():
     for k, v in zip(("scenes", "frames", "steps", "stage2_steps", "nofusion"), dflt):
         if getattr(a, k) is None: setattr(a, k, v)
     a.size = size
+    a.eval_size = a.eval_geometry or size
     return a
 
 
@@ -101,7 +106,9 @@ def main():
     from matrix_nb.percep.comm import CommConfig, Communicator
     from matrix_nb.percep.eval import evaluate_ap
     from matrix_nb.percep.synth import SynthConfig, make_dataset as make_scenes
-    from matrix_nb.percep.train import TrainConfig, iter_detections, load_model, make_dataset, train
+    from dataclasses import asdict
+    from matrix_nb.percep.train import CollabModel, TrainConfig, iter_detections, make_comm, make_dataset, train
+    from matrix_nb.percep.train import load_model as load_trained
 
     out = Path(a.out)
     geo = {"tiny": TINY, "quick": QUICK, "paper": PAPER}[a.size]
@@ -144,8 +151,26 @@ def main():
                                comm_thre=a.joint_thre, codebook_stage_sizes=[256, 256, 256], codebook_groups=2))
         print(f"joint fine-tuning (thre {a.joint_thre}): {rj.steps} steps; dense continued {rd.steps} steps "
               f"[{time.time() - t0:.0f}s]", flush=True)
+    if a.eval_size != a.size:                                                # same pillars, another extent
+        ev = {"tiny": TINY, "quick": QUICK, "paper": PAPER}[a.eval_size]
+        base.update(ev, max_pillars_test=45000)
+        g = TrainConfig(**base).model_config().message_grid
+        print(f"evaluation geometry={a.eval_size}: range {ev['lidar_range']}, message {g.H}x{g.W}x{C} "
+              f"(weights trained at geometry={a.size})", flush=True)
     test = make_dataset(TrainConfig(**base), train=False, split="test")
     full_link = g.H * g.W * C * 4                                            # one full float32 map, bytes
+
+    def load_model(path):
+        "The checkpoint's model, rebuilt at the evaluation geometry (its anchor buffer belongs to the grid)."
+        model, cfg = load_trained(path)
+        if a.eval_size == a.size: return model, cfg
+        cfg = TrainConfig(**{**asdict(cfg), **{k: base[k] for k in ("lidar_range", "voxel", "max_pillars_test")}})
+        out = CollabModel(cfg.model_config(), cfg.fusion)
+        out.attach_comm(make_comm(cfg, out.detector))
+        state = {k: v for k, v in model.state_dict().items() if not k.endswith("anchors")}
+        missing, unexpected = out.load_state_dict(state, strict=False)
+        assert not unexpected and all(k.endswith("anchors") for k in missing), (missing, unexpected)
+        return out.eval(), cfg
 
     def ap50(model, mode, comm=None, desc=None):
         frames = list(iter_detections(model, test, mode, comm, desc=desc))
@@ -178,7 +203,8 @@ def main():
         print(f"{f'pragcomm thre={t}':<22} {s['ap30']:6.3f} {s['ap50']:6.3f} {s['ap70']:6.3f} {b:12.1f} {cells:11.1f} {ratio:9.0f}")
     ap_p, b_p, ratio = res[a.thre]
     print(f"targets: ratio>=32700 {ratio >= 32700}; ap50_pragcomm >= ap50_dense-0.01 {ap_p >= ap_dense - 0.01}; "
-          f"ap50_pragcomm > ap50_nofusion {ap_p > ap_nof}  (geometry={a.size}, {time.time() - t0:.0f}s total)")
+          f"ap50_pragcomm > ap50_nofusion {ap_p > ap_nof}  (message geometry={a.eval_size} {g.H}x{g.W}x{C}, "
+          f"trained at {a.size}, {time.time() - t0:.0f}s total)")
     print(f"pragcomm_volume: ap50_pragcomm={ap_p:.4f} ap50_dense={ap_dense:.4f} ap50_nofusion={ap_nof:.4f} "
           f"bytes_per_frame={b_p:.1f} volume_ratio={ratio:.0f}")
 
