@@ -9,6 +9,7 @@ from matrix_nb.core.repro import repro_notebooks
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)        # the whole smoke chain; pytest.ini's 1800 s default is too short on a loaded machine
 def test_smoke_reproduce_everything(tmp_path):
     out, runs = tmp_path / "reports", tmp_path / "runs"
     r = run_cli("reproduce", "--profile", "smoke", "--out", out, "--runs", runs, timeout=3600)
