@@ -98,7 +98,7 @@ def parse():
     ap.add_argument("--eval-geometry", choices=["paper", "quick", "tiny"], default=None,
                     help="evaluate (and count bytes) on this grid instead of the training one: the networks are fully "
                          "convolutional, so weights trained on the --quick window of the same 0.8 m pillar grid run "
-                         "on the paper's 100 x 352 message map (anchors are rebuilt for it)")
+                         "on the paper's 100 x 352 message map (58_percep.train's load_model overrides)")
     ap.add_argument("--out", default="runs/pragcomm_bench", help="run folder (reused on rerun)")
     ap.add_argument("--thre", type=float, default=0.01, help="PragComm sending threshold of the last line")
     ap.add_argument("--train-thre", type=float, default=0.01, help="sending threshold while training stage 2 (Where2comm's 0.01)")
@@ -133,8 +133,7 @@ def main():
     from matrix_nb.percep.comm import CommConfig, Communicator
     from matrix_nb.percep.eval import evaluate_ap
     from matrix_nb.percep.synth import SynthConfig, make_dataset as make_scenes
-    from dataclasses import asdict
-    from matrix_nb.percep.train import CollabModel, TrainConfig, iter_detections, make_comm, make_dataset, train
+    from matrix_nb.percep.train import TrainConfig, iter_detections, make_dataset, train
     from matrix_nb.percep.train import load_model as load_trained
 
     out = Path(a.out)
@@ -187,17 +186,11 @@ def main():
     test = make_dataset(TrainConfig(**base), train=False, split="test")
     full_link = g.H * g.W * C * 4                                            # one full float32 map, bytes
 
+    geo_keys = ("lidar_range", "voxel", "max_pillars_test")
+
     def load_model(path):
-        "The checkpoint's model, rebuilt at the evaluation geometry (its anchor buffer belongs to the grid)."
-        model, cfg = load_trained(path)
-        if a.eval_size == a.size: return model, cfg
-        cfg = TrainConfig(**{**asdict(cfg), **{k: base[k] for k in ("lidar_range", "voxel", "max_pillars_test")}})
-        out = CollabModel(cfg.model_config(), cfg.fusion)
-        out.attach_comm(make_comm(cfg, out.detector))
-        state = {k: v for k, v in model.state_dict().items() if not k.endswith("anchors")}
-        missing, unexpected = out.load_state_dict(state, strict=False)
-        assert not unexpected and all(k.endswith("anchors") for k in missing), (missing, unexpected)
-        return out.eval(), cfg
+        "The checkpoint's model at the evaluation geometry (weights are grid-independent; anchors follow the grid)."
+        return load_trained(path, overrides={k: base[k] for k in geo_keys} if a.eval_size != a.size else None)
 
     def ap50(model, mode, comm=None, desc=None):
         frames = list(iter_detections(model, test, mode, comm, desc=desc))

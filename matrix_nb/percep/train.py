@@ -238,10 +238,12 @@ def load_checkpoint(path) -> dict:
     try: return torch.load(p, map_location="cpu", weights_only=False)
     except Exception as e: raise ConfigError(f"cannot read checkpoint {p}: {type(e).__name__}: {str(e)[:100]}") from None
 
-def load_model(path, comm: Comm | None = None) -> tuple[CollabModel, TrainConfig]:
-    "The `CollabModel` and `TrainConfig` saved in checkpoint `path` (its communication module rebuilt from the config unless `comm` is given)."
+def load_model(path, comm: Comm | None = None, overrides: dict | None = None) -> tuple[CollabModel, TrainConfig]:
+    """The `CollabModel` and `TrainConfig` saved in checkpoint `path` (its communication module rebuilt from the config
+    unless `comm` is given). `overrides` change config keys first, e.g. another `lidar_range` on the same pillar size:
+    the networks are fully convolutional and the anchors are rebuilt from the grid, so the weights run on any extent."""
     ck = load_checkpoint(path)
-    cfg = from_dict(TrainConfig, ck["config"], path)
+    cfg = from_dict(TrainConfig, {**ck["config"], **(overrides or {})}, path)
     model = CollabModel(cfg.model_config(), cfg.fusion)
     model.attach_comm(comm if comm is not None else make_comm(cfg, model.detector))
     missing, _ = model.load_state_dict(ck["model"], strict=False)
