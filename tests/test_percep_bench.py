@@ -1,5 +1,6 @@
 """The PragComm end-to-end benchmark (benchmarks/pragcomm_volume.py) at its smallest settings: it trains stage 1,
-stage 2 and evaluates on held-out scenes, prints the documented last line, and a rerun reuses the checkpoints."""
+stage 2, the joint fine-tuning (from stage 2's codebook) and the dense continuation, evaluates on held-out scenes,
+prints the documented last line, and a rerun reuses the checkpoints."""
 import os
 import re
 import subprocess
@@ -16,7 +17,8 @@ LINE = re.compile(r"^pragcomm_volume: ap50_pragcomm=(\S+) ap50_dense=(\S+) ap50_
 def run_bench(out):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     return subprocess.run([sys.executable, str(ROOT / "benchmarks" / "pragcomm_volume.py"), "--tiny", "--scenes", "2",
-                           "--frames", "2", "--steps", "2", "--stage2-steps", "1", "--sweep", "0.01", "--out", str(out)],
+                           "--frames", "2", "--steps", "2", "--stage2-steps", "1", "--joint-steps", "1", "--sweep", "0.01",
+                            "--out", str(out)],
                           capture_output=True, text=True, env=env, cwd=ROOT, timeout=900)
 
 
@@ -29,7 +31,7 @@ def test_pragcomm_volume_smallest(tmp_path):
     assert m, last
     ap_p, ap_d, ap_n, b, ratio = (float(x) for x in m.groups())
     assert all(0 <= x <= 1 for x in (ap_p, ap_d, ap_n)) and b >= 0 and ratio > 0
-    for d in ("stage1", "stage2"): assert (tmp_path / "bench" / d / "model.pt").is_file()
+    for d in ("stage1", "stage2", "dense_cont", "joint"): assert (tmp_path / "bench" / d / "model.pt").is_file()
     r2 = run_bench(tmp_path / "bench")                      # rerun: scenes and checkpoints reused, same line
     assert r2.returncode == 0, r2.stderr[-2000:]
     assert "(2 reused)" in r2.stdout and "2 steps" in r2.stdout, r2.stdout

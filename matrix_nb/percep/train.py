@@ -58,7 +58,7 @@ class TrainConfig(ModelConfig, DataConfig):
     codebook_task_weight: float = param(0.0, "pragcomm: weight of the task-space (detection output) loss of the codebook (brief §3; 0 = off)")
     codebook_init: bool = param(True, "pragcomm: seed the codewords from the first batch's features on a fresh run (55_percep.codebook.init_codebook)")
     backbone_fix: bool = param(False, "stage 2: freeze the detector; train only fusion/communication (brief §3)")
-    init_checkpoint: str | None = param(None, "detector weights to start from (stage 2: the stage-1 model.pt or last.pt)")
+    init_checkpoint: str | None = param(None, "weights to start from: the detector's, and the communication module's too when it is built from this config and the checkpoint has one of the same shape (stage 2: the stage-1 model.pt; a joint fine-tuning: the stage-2 one)")
     out: str | None = param(None, "run directory (rerunning resumes); default runs/percep-train-<time>")
     save_every: int = param(200, "checkpoint every N steps (and at every epoch end)")
     log_every: int = param(10, "log the loss every N steps")
@@ -285,8 +285,11 @@ def train(cfg: TrainConfig, comm: Comm | None = None, root="runs") -> TrainResul
     model = CollabModel(cfg.model_config(), cfg.fusion)
     model.attach_comm(comm if comm is not None else make_comm(cfg, model.detector))
     model.to(dev)
-    if cfg.init_checkpoint:
-        init = {k: v for k, v in load_checkpoint(cfg.init_checkpoint)["model"].items() if k.startswith("detector.")}
+    init = {}
+    if cfg.init_checkpoint:          # the detector, and the config's communication module if the checkpoint has a same-shaped one
+        own = model.state_dict()
+        init = {k: v for k, v in load_checkpoint(cfg.init_checkpoint)["model"].items() if k.startswith("detector.")
+                or (comm is None and k.startswith("comm_module.") and k in own and own[k].shape == v.shape)}
         model.load_state_dict(init, strict=False)
     if cfg.backbone_fix: freeze_detector(model)
     opt, sched = make_optimizer(model, cfg)
@@ -301,7 +304,8 @@ def train(cfg: TrainConfig, comm: Comm | None = None, root="runs") -> TrainResul
         model.load_state_dict(ck["model"]); opt.load_state_dict(ck["optimizer"]); sched.load_state_dict(ck["scheduler"])
         step, epoch, start = ck["step"], ck["epoch"], ck["step"]
         log.info("resuming %s at step %d, epoch %d", run.path, step, epoch)
-    elif comm is None and cfg.codebook_init and getattr(model.comm_module, "codebook", None) is not None:
+    elif (comm is None and cfg.codebook_init and getattr(model.comm_module, "codebook", None) is not None
+          and not any(k.startswith("comm_module.") for k in init)):          # a codebook from init_checkpoint stays
         seed_codebook(model, collate_collab([ds[i] for i in range(min(len(ds), cfg.batch_size))]).to(dev), cfg.seed)
     total = cfg.max_steps if cfg.max_steps > 0 else cfg.epochs * math.ceil(len(ds) / cfg.batch_size)
     first = last = None
