@@ -119,7 +119,7 @@ def test_cli_bad_input_is_one_line_exit_2(tmp_path, args, msg):
 
 @pytest.mark.slow
 def test_killed_training_resumes_from_checkpoint(tmp_path):
-    "SIGKILL after the first checkpoint; the rerun resumes from it and finishes."
+    "SIGKILL after the first checkpoint; the rerun resumes from the newest complete one (not a half-saved one) and finishes."
     exe = Path(sys.executable).parent / "matrix-nb"
     args = [str(exe), "align", "train", "--recipe", "smoke_sft", "model=tiny", "data=smoke:sft", f"out={tmp_path / 'run'}",
             "epochs=30", "save_steps=5", "save_total_limit=1", "logging_steps=5"]
@@ -132,9 +132,12 @@ def test_killed_training_resumes_from_checkpoint(tmp_path):
     p.send_signal(signal.SIGKILL); p.communicate()
     assert run_status(tmp_path / "run") == "running"                        # killed: not marked finished
     assert not (tmp_path / "run" / "model").exists()                        # and no half-written model
+    (ck / "checkpoint-9999").mkdir(exist_ok=True)                           # a save killed before trainer_state.json
+    (ck / "checkpoint-9999" / "model.safetensors").write_bytes(b"\0" * 10)
     r = subprocess.run(args[:-4] + ["epochs=2", "save_steps=5", "save_total_limit=1", "logging_steps=5"], cwd=tmp_path,
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
     m = json.loads((tmp_path / "run" / "train_metrics.json").read_text())
-    assert m["resumed_from"] and "checkpoint-" in m["resumed_from"]
+    assert m["resumed_from"] and "checkpoint-" in m["resumed_from"] and "checkpoint-9999" not in m["resumed_from"]
+    assert not (ck / "checkpoint-9999").exists()
     assert run_status(tmp_path / "run") == "ok" and (tmp_path / "run" / "model" / "model.safetensors").exists()

@@ -12,6 +12,7 @@ __all__ = ['log', 'RECIPES', 'SFTTrainConfig', 'DPOTrainConfig', 'config_class',
 import copy
 import json
 import math
+import shutil
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -307,9 +308,16 @@ def run_status(path: str | Path) -> str | None:
     except (OSError, ValueError): return None
 
 def _last_checkpoint(d: Path) -> str | None:
+    """The newest complete `checkpoint-N` in `d`. The Trainer writes trainer_state.json last, so a folder without it is a
+    save killed midway: it is removed (else the Trainer's rotation would keep it as the newest checkpoint)."""
     if not d.is_dir(): return None
-    from transformers.trainer_utils import get_last_checkpoint
-    return get_last_checkpoint(str(d))
+    def complete(c: Path) -> bool:
+        try: json.loads((c / "trainer_state.json").read_text()); return True
+        except (OSError, ValueError): return False
+    found = [c for c in d.glob("checkpoint-*") if c.is_dir() and c.name[11:].isdigit()]
+    done = [c for c in found if complete(c)]
+    for c in set(found) - set(done): shutil.rmtree(c, ignore_errors=True)
+    return str(max(done, key=lambda c: int(c.name[11:]))) if done else None
 
 # %% ../../nbs/41_align.train.ipynb #e842d8fc
 def _build_trainer(cfg, model, tok, ds, args, run):
