@@ -19,7 +19,9 @@ Models (58_percep.train's two-stage schedule):
             selection (request map, --train-thre) in the loop -> "pragcomm".
 All three are evaluated on the same held-out frames (AP at BEV IoU 0.5, 59_percep.eval). bytes_per_frame is the real
 serialized bytes (header + coded positions + codebook indices, 56_percep.comm) per frame summed over the links to the
-ego, averaged over the test frames; volume_ratio = full float32 map bytes over the same links (including pruned ones)
+ego, averaged over the test frames (since session 5: the compact 7-byte header and the `rice` position coding by
+default, `--header full` for the self-describing 31-byte one; `--send-stages` / `--sweep t:s` send only the first s
+residual codebook stages); volume_ratio = full float32 map bytes over the same links (including pruned ones)
 divided by bytes_per_frame. A sweep of the sending threshold is printed as well; the last line uses `--thre`.
 
 Measured (2 shared, loaded CPU cores, 2026-12-02; --quick: 6 train + 2 test scenes x 10 frames, 3 CAVs, 16 other
@@ -136,7 +138,17 @@ def parse():
     ap.add_argument("--out", default="runs/pragcomm_bench", help="run folder (reused on rerun)")
     ap.add_argument("--thre", type=float, default=0.01, help="PragComm sending threshold of the last line")
     ap.add_argument("--train-thre", type=float, default=0.01, help="sending threshold while training stage 2 (Where2comm's 0.01)")
-    ap.add_argument("--sweep", default="0.01,0.02,0.05,0.1,0.3", help="thresholds of the printed sweep")
+    ap.add_argument("--sweep", default="0.01,0.02,0.05,0.1,0.3",
+                    help="points of the printed sweep: thresholds, each optionally with the codebook stages sent (0.1:2 = "
+                         "threshold 0.1, first 2 stages; plain 0.1 = --send-stages)")
+    ap.add_argument("--send-stages", type=int, default=0,
+                    help="codebook stages sent per cell for the last line (0 = all; the residual code is progressive)")
+    ap.add_argument("--entropy", choices=["static", "none"], default="static",
+                    help="codebook indices: Huffman-coded with tables fitted on training-split messages (56_percep.comm "
+                         "IndexCoder), or fixed log2 K bits each (the brief's payload)")
+    ap.add_argument("--coder-frames", type=int, default=40, help="training frames the index coder is fitted on")
+    ap.add_argument("--header", choices=["compact", "full"], default="compact",
+                    help="message header (56_percep.comm): compact (link format agreed at set-up) or full (self-describing)")
     ap.add_argument("--nofusion", choices=["shared", "train"], default=None,
                     help="no-fusion detector: the stage-1 detector on the ego alone, or a separately trained one")
     ap.add_argument("--joint-steps", type=int, default=0,
@@ -163,6 +175,10 @@ def parse():
         if getattr(a, k) is None: setattr(a, k, v)
     try: a.codebook = [int(k) for k in a.codebook.split(",") if k.strip()]
     except ValueError: ap.error(f"--codebook: comma-separated integers expected, got {a.codebook!r}")
+    try: a.sweep = [(float(p.split(":")[0]), int(p.split(":")[1]) if ":" in p else a.send_stages) for p in a.sweep.split(",") if p.strip()]
+    except ValueError: ap.error(f"--sweep: comma-separated thresholds, each optionally :stages, expected, got {a.sweep!r}")
+    if not 0 <= a.send_stages <= len(a.codebook) or any(not 0 <= st <= len(a.codebook) for _, st in a.sweep):
+        ap.error(f"--send-stages / --sweep stages: 0 (all) to {len(a.codebook)} (the codebook's stages)")
     if not a.codebook: ap.error("--codebook: at least one stage size is needed")
     a.size = size
     a.eval_size = a.eval_geometry or size
@@ -245,6 +261,28 @@ def main():
         cells = sum(f.stats.get("cells", 0) for f in frames)
         return s["ap50"], s, nbytes / len(frames), links * full_link / max(nbytes, 1), cells / len(frames), links / len(frames)
 
+    def fit_coder(model, cb, head):
+        "Static Huffman tables of the indices PragComm sends on training frames at --thre (cached in the run folder)."
+        import json
+        import numpy as np
+        from matrix_nb.percep.comm import IndexCoder, Message
+        ck = (rj if a.joint_steps > 0 else r2).out / "model.pt"
+        key = {"checkpoint": str(ck), "mtime": ck.stat().st_mtime, "thre": a.thre, "frames": a.coder_frames}
+        path = out / "index_coder.json"
+        if path.exists() and json.loads(path.read_text()).get("key") == key:
+            return IndexCoder.from_dict(json.loads(path.read_text()))
+        tr = make_dataset(TrainConfig(**base), train=False, split="train")
+        tr.index = tr.index[::max(1, len(tr.index) // a.coder_frames)][:a.coder_frames]
+        comm = Communicator(CommConfig(mode="pragcomm", comm_thre=a.thre), cb, head=head)
+        codes = [Message.from_bytes(buf, f.stats["format"]).codes for f in iter_detections(model, tr, "intermediate", comm, desc="index coder")
+                 for buf in f.stats["messages"].values()]
+        if not codes:
+            print("index coder: nothing was sent on the training frames; indices stay fixed-width")
+            return None
+        coder = IndexCoder.fit(np.concatenate(codes), tuple(cb.cfg.stage_sizes))
+        path.write_text(json.dumps({"key": key, **coder.to_dict()}))
+        return coder
+
     m1, _ = load_model((rd if a.joint_steps > 0 else r1).out / "model.pt")
     mn, _ = load_model(nof_ckpt if a.nofusion == "train" or a.joint_steps <= 0 else rd.out / "model.pt")
     m2, _ = load_model((rj if a.joint_steps > 0 else r2).out / "model.pt")
@@ -260,13 +298,17 @@ def main():
           f"{g.H * g.W * links:11.0f} {1.0:9.1f}")
     cb = m2.comm_module.codebook
     head = m2.comm_module.head
+    coder = fit_coder(m2, cb, head) if a.entropy == "static" else None
     res = {}
-    for t in sorted({float(x) for x in a.sweep.split(",") if x} | {a.thre}):
-        comm = Communicator(CommConfig(mode="pragcomm", comm_thre=t), cb, head=head)
-        ap, s, b, ratio, cells, _ = ap50(m2, "intermediate", comm, f"pragcomm thre={t}")
-        res[t] = (ap, b, ratio)
-        print(f"{f'pragcomm thre={t}':<22} {s['ap30']:6.3f} {s['ap50']:6.3f} {s['ap70']:6.3f} {b:12.1f} {cells:11.1f} {ratio:9.0f}")
-    ap_p, b_p, ratio = res[a.thre]
+    print(f"pragcomm messages: {a.header} header, positions auto (bitmap | delta | runs | rice), indices "
+          + (f"Huffman-coded (tables fitted on {a.coder_frames} training frames at thre {a.thre})" if coder else "fixed log2 K bits"))
+    for t, st in sorted(set(a.sweep) | {(a.thre, a.send_stages)}, key=lambda p: (p[0], -(p[1] or 99))):
+        comm = Communicator(CommConfig(mode="pragcomm", comm_thre=t, send_stages=st, header=a.header), cb, head=head, coder=coder)
+        name = f"pragcomm thre={t}" + (f" r={st}" if st else "")
+        ap, s, b, ratio, cells, _ = ap50(m2, "intermediate", comm, name)
+        res[t, st] = (ap, b, ratio)
+        print(f"{name:<22} {s['ap30']:6.3f} {s['ap50']:6.3f} {s['ap70']:6.3f} {b:12.1f} {cells:11.1f} {ratio:9.0f}")
+    ap_p, b_p, ratio = res[a.thre, a.send_stages]
     print(f"targets: ratio>=32700 {ratio >= 32700}; ap50_pragcomm >= ap50_dense-0.01 {ap_p >= ap_dense - 0.01}; "
           f"ap50_pragcomm > ap50_nofusion {ap_p > ap_nof}  (message geometry={a.eval_size} {g.H}x{g.W}x{C}, "
           f"trained at {a.size}, {time.time() - t0:.0f}s total)")

@@ -17,7 +17,7 @@ LINE = re.compile(r"^pragcomm_volume: ap50_pragcomm=(\S+) ap50_dense=(\S+) ap50_
 def run_bench(out):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     return subprocess.run([sys.executable, str(ROOT / "benchmarks" / "pragcomm_volume.py"), "--tiny", "--scenes", "2",
-                           "--frames", "2", "--steps", "2", "--stage2-steps", "1", "--joint-steps", "1", "--sweep", "0.01",
+                           "--frames", "2", "--steps", "2", "--stage2-steps", "1", "--joint-steps", "1", "--sweep", "0.01,0.01:1",
                             "--out", str(out)],
                           capture_output=True, text=True, env=env, cwd=ROOT, timeout=900)
 
@@ -32,6 +32,8 @@ def test_pragcomm_volume_smallest(tmp_path):
     ap_p, ap_d, ap_n, b, ratio = (float(x) for x in m.groups())
     assert all(0 <= x <= 1 for x in (ap_p, ap_d, ap_n)) and b >= 0 and ratio > 0
     for d in ("stage1", "stage2", "dense_cont", "joint"): assert (tmp_path / "bench" / d / "model.pt").is_file()
+    assert "pragcomm messages: compact header" in r.stdout and "pragcomm thre=0.01 r=1" in r.stdout, r.stdout
+    assert (tmp_path / "bench" / "index_coder.json").is_file() or "nothing was sent on the training frames" in r.stdout
     r2 = run_bench(tmp_path / "bench")                      # rerun: scenes and checkpoints reused, same line
     assert r2.returncode == 0, r2.stderr[-2000:]
     assert "(2 reused)" in r2.stdout and "2 steps" in r2.stdout, r2.stdout

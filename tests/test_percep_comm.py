@@ -34,7 +34,7 @@ def test_codebook_messages_on_gpu_decode_exactly():
         out, st = Communicator(CommConfig(mode="pragcomm", comm_thre=0.2), cb).eval()(feats, conf)
         assert st["cells"] > 0
         for j, buf in st["messages"].items():
-            assert torch.equal(map_from_message(Message.from_bytes(buf), cb, device="cuda"), out[j])
+            assert torch.equal(map_from_message(Message.from_bytes(buf, st["format"]), cb, device="cuda"), out[j])
         cpu = Codebook(CodebookConfig()).eval(); cpu.load_state_dict({k: v.cpu() for k, v in cb.state_dict().items()})
         sel = st["masks"][1].reshape(-1)
         x = feats[1].reshape(64, -1)[:, sel].T

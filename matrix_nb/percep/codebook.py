@@ -125,14 +125,14 @@ def _encode(self, x: torch.Tensor) -> torch.Tensor:
     finally: self.train(was)
 
 def _decode(self, idx: torch.Tensor) -> torch.Tensor:
-    "Features (N, C) from indices (N, r, m): exactly what the quantized forward produced."
+    "Features (N, C) from indices (N, r, m): exactly what the quantized forward produced; (N, s, m) with s < r: the first s stages only."
     idx = torch.as_tensor(idx, dtype=torch.long, device=self.codewords[0].device)
-    if idx.ndim != 3 or idx.shape[1:] != (self.cfg.stages, self.cfg.groups):
-        raise ValueError(f"indices must be (N, {self.cfg.stages}, {self.cfg.groups}), got {tuple(idx.shape)}")
-    for s, k in enumerate(self.cfg.stage_sizes):
+    if idx.ndim != 3 or not 1 <= idx.shape[1] <= self.cfg.stages or idx.shape[2] != self.cfg.groups:
+        raise ValueError(f"indices must be (N, {self.cfg.stages}, {self.cfg.groups}) or a prefix of the stages, got {tuple(idx.shape)}")
+    for s, k in enumerate(self.cfg.stage_sizes[:idx.shape[1]]):
         if len(idx) and (idx[:, s].min() < 0 or idx[:, s].max() >= k): raise ValueError(f"stage {s} index out of [0, {k})")
     out = None
-    for s in range(self.cfg.stages):
+    for s in range(idx.shape[1]):
         y = self._stage_out(s, self._lookup(s, idx[:, s]))
         out = y if out is None else out + y
     return out
