@@ -4,11 +4,12 @@
 
 # %% auto #0
 __all__ = ['log', 'METHODS', 'INTERMEDIATE', 'SWEEP_KEYS', 'TRACK_KEYS', 'ExperimentConfig', 'setting_id', 'plan_settings',
-           'feature_rows', 'codebook_key', 'train_codebook', 'setting_comm', 'run_setting', 'volume_summary',
-           'score_setting', 'DatasetSpec', 'dataset_specs', 'eval_samples', 'ExperimentResult', 'run_experiment',
-           'load_experiment', 'SmokeAssets', 'smoke_assets', 'repro_experiment']
+           'feature_rows', 'codebook_key', 'train_codebook', 'train_index_coder', 'setting_comm', 'run_setting',
+           'volume_summary', 'score_setting', 'DatasetSpec', 'dataset_specs', 'eval_samples', 'ExperimentResult',
+           'run_experiment', 'load_experiment', 'SmokeAssets', 'smoke_assets', 'repro_experiment']
 
 # %% ../../nbs/58a_percep.experiment.ipynb #c7892d49
+import json
 import math
 import time
 from dataclasses import dataclass, field, fields
@@ -25,7 +26,7 @@ from ..core.log import get_logger, progress
 from ..core.runs import seed_everything, start_run
 from ..core.store import RecordStore
 from .codebook import Codebook, CodebookConfig, fit_codebook, init_codebook
-from .comm import CommConfig, Communicator, box_flow_warp, log2_volume, smax_fusion
+from .comm import CommConfig, Communicator, IndexCoder, box_flow_warp, log2_volume, smax_fusion
 from .data import CollabDataset, collate_collab
 from .eval import EvalConfig, evaluate_ap
 from .fusion import late_merge, warp_to_ego
@@ -78,6 +79,8 @@ class ExperimentConfig:
     codebook_fit_steps: int = param(200, "Adam steps fitting the codebook to those features before stage 2 (0: none)")
     codebook_train_cells: Literal["all", "selected"] = param("all", "stage 2 quantizes every collaborator cell (all) or only the selected ones")
     task_weight: float = param(0.0, "weight of the task-space loss (MSE of head outputs with/without compression)")
+    entropy: Literal["static", "none"] = param("static", "pragcomm indices: Huffman-coded with tables fitted on training frames (IndexCoder), or the brief's fixed log2 K bits")
+    coder_frames: int = param(16, "training frames the index coder's tables are fitted on (entropy: static)")
     codebook_dir: str | None = param(None, "where trained codebooks are kept and reused; None: <run>/codebooks")
     skip_scale: int = param(1, "operating-point collaboration interval (full exchange every k frames)")
     skip_sweep: list[int] = param([], "skip_scale values swept (pragcomm with the Kalman box-flow path)")
@@ -226,6 +229,25 @@ def train_codebook(cfg: ExperimentConfig, stage_sizes, checkpoint: str, folder, 
     save_checkpoint(final, model, cfg=tcfg)
     return cb.eval()
 
+# %% ../../nbs/58a_percep.experiment.ipynb #a7f78b4f
+def train_index_coder(cfg: ExperimentConfig, cb: Codebook, stage_sizes, checkpoint: str, folder, data: str | None = None,
+                      data_format: str | None = None) -> IndexCoder:
+    "The static Huffman tables of codebook `cb`'s indices on training frames (see above; cached under `folder`)."
+    folder = Path(folder) / f"K{'-'.join(map(str, stage_sizes))}-{codebook_key(cfg, stage_sizes, checkpoint)}"
+    path = folder / f"index_coder-{cfg.coder_frames}.json"
+    if path.is_file(): return IndexCoder.from_dict(json.loads(path.read_text()))
+    from matrix_nb.percep.train import make_dataset
+    frozen, det_cfg = load_model(checkpoint)
+    over = {"split": "train", "max_frames": None, "augment": False, **({"data": data} if data else {}),
+            **({"data_format": data_format} if data_format else {})}
+    ds = make_dataset(from_dict(TrainConfig, {**to_dict(det_cfg), **over}), train=False)
+    dev = next(cb.parameters()).device
+    x = feature_rows(frozen.to(dev), ds, cfg.coder_frames, cfg.comm_thre)
+    coder = IndexCoder.fit(cb.encode(x.to(dev)).cpu().numpy(), tuple(stage_sizes))
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(path, coder.to_dict())
+    return coder
+
 # %% ../../nbs/58a_percep.experiment.ipynb #173245b8
 @dataclass
 class _Temporal:
@@ -280,13 +302,15 @@ def _intermediate(model: CollabModel, batch, comm: Communicator, t: int, tmp: _T
     st = {k: v for k, v in st.items() if k not in ("masks", "messages")} | {"masks": st.get("masks")}
     return boxes, scores, st
 
-def setting_comm(method: str, s: dict, cfg: ExperimentConfig, codebook: Codebook | None = None) -> Communicator | None:
+def setting_comm(method: str, s: dict, cfg: ExperimentConfig, codebook: Codebook | None = None,
+                 coder: IndexCoder | None = None) -> Communicator | None:
     "The `Communicator` of an intermediate method at setting `s` (None for the other methods)."
     if method not in INTERMEDIATE: return None
     pick = lambda k: s.get(k) if s.get(k) is not None else getattr(cfg, k)
     cc = CommConfig(mode=method, comm_thre=pick("comm_thre"), request=pick("request"), prune=pick("prune"),
                     skip_scale=s["skip_scale"])
-    return Communicator(cc, codebook if method == "pragcomm" else None).eval()
+    if method != "pragcomm": return Communicator(cc).eval()
+    return Communicator(cc, codebook, coder=coder).eval()
 
 @torch.no_grad()
 def run_setting(model: CollabModel, samples, method: str, comm: Communicator | None = None, skip_scale: int = 1,
@@ -427,7 +451,7 @@ def run_experiment(cfg: ExperimentConfig, root="runs") -> ExperimentResult:
         todo = [(sid, d, s) for sid, d, s in plan if sid not in store]
         reused = len(plan) - len(todo)
         dev = _device(cfg.device)
-        models, sample_sets, codebooks = {}, {}, {}
+        models, sample_sets, codebooks, coders = {}, {}, {}, {}
         cb_dir = Path(cfg.codebook_dir) if cfg.codebook_dir else run.path / "codebooks"
         for sid, d, s in progress(todo, "eval settings", unit="setting"):
             t0 = time.time()
@@ -444,7 +468,10 @@ def run_experiment(cfg: ExperimentConfig, root="runs") -> ExperimentResult:
                                                    d.data if d.name != cfg.dataset or cfg.data else None,
                                                    d.data_format).to(dev)
                 cb = codebooks[ck]
-            comm = setting_comm(s["method"], s, cfg, cb)
+                if cfg.entropy == "static" and ck not in coders:
+                    coders[ck] = train_index_coder(cfg, cb, s["stage_sizes"], d.checkpoint, cb_dir / d.name,
+                                                   d.data if d.name != cfg.dataset or cfg.data else None, d.data_format)
+            comm = setting_comm(s["method"], s, cfg, cb, coders.get(ck) if s["method"] == "pragcomm" else None)
             frames, stats = run_setting(model, sample_sets[key], s["method"], comm, s["skip_scale"], cfg.merge_predicted,
                                         desc=f"{d.name} {s['method']} {s['sweep']}")
             row = {"id": sid, "dataset": d.name, "checkpoint": str(d.checkpoint), **s,
