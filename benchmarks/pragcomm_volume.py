@@ -155,6 +155,11 @@ def parse():
                     help="extra: fine-tune detector + codebook jointly with PragComm's selection in the loop for N steps "
                          "(Where2comm-style; the dense baseline is trained N more steps too, for a fair comparison)")
     ap.add_argument("--joint-thre", type=float, default=0.1, help="sending threshold during the joint fine-tuning")
+    ap.add_argument("--joint-select", choices=["threshold", "topk_uniform", "topk_loguniform"], default="threshold",
+                    help="cells sent during the joint fine-tuning: by --joint-thre, or each link's top-K with a random "
+                         "fraction per step in --joint-ratio (56_percep.comm train_select; topk_uniform 0,1 is "
+                         "Where2comm's official training proxy); a non-default choice trains in joint-<select>-<lo>-<hi>/")
+    ap.add_argument("--joint-ratio", default="0.0005,0.02", help="lo,hi: range of the fraction of cells of --joint-select topk_*")
     ap.add_argument("--joint-init", choices=["stage2", "stage1"], default="stage2",
                     help="joint fine-tuning starts from stage 2 (the detector and its trained codebook) or from stage 1 "
                          "(the detector, a freshly seeded codebook)")
@@ -234,9 +239,13 @@ def main():
         j = dict(max_steps=a.joint_steps, init_checkpoint=str(r1.out / "model.pt"))
         rd = train(TrainConfig(**{**base, "lr": a.joint_lr}, **j, out=str(out / "dense_cont")))
         j["init_checkpoint"] = str((r2 if a.joint_init == "stage2" else r1).out / "model.pt")
-        rj = train(TrainConfig(**{**base, "lr": a.joint_lr}, **j, out=str(out / "joint"), comm="pragcomm",
-                               comm_thre=a.joint_thre, codebook_stage_sizes=a.codebook, codebook_groups=a.groups))
-        print(f"joint fine-tuning (thre {a.joint_thre}): {rj.steps} steps; dense continued {rd.steps} steps "
+        ratio = tuple(float(x) for x in a.joint_ratio.split(","))
+        jdir = "joint" if a.joint_select == "threshold" else f"joint-{a.joint_select}-{ratio[0]:g}-{ratio[1]:g}"
+        rj = train(TrainConfig(**{**base, "lr": a.joint_lr}, **j, out=str(out / jdir), comm="pragcomm",
+                               comm_thre=a.joint_thre, comm_train_select=a.joint_select, comm_train_ratio=ratio,
+                               codebook_stage_sizes=a.codebook, codebook_groups=a.groups))
+        how = f"thre {a.joint_thre}" if a.joint_select == "threshold" else f"{a.joint_select} {ratio[0]:g}-{ratio[1]:g}"
+        print(f"joint fine-tuning ({how}): {rj.steps} steps; dense continued {rd.steps} steps "
               f"[{time.time() - t0:.0f}s]", flush=True)
     if a.eval_size != a.size:                                                # same pillars, another extent
         ev = {"tiny": TINY, "quick": QUICK, "paper": PAPER}[a.eval_size]

@@ -4,11 +4,11 @@
 
 # %% auto #0
 __all__ = ['POSITION_CODINGS', 'KINDS', 'ENTROPY_CODED', 'float_volume_bytes', 'codebook_volume_bytes', 'log2_volume',
-           'CommConfig', 'request_map', 'select_cells', 'box_footprint', 'varint_encode', 'varint_decode',
-           'rice_encode', 'rice_cost', 'BitReader', 'encode_positions', 'decode_positions', 'pack_indices',
-           'unpack_indices', 'huffman_lengths', 'canonical_codes', 'IndexCoder', 'MessageFormat', 'Message',
-           'message_from_map', 'map_from_message', 'Communicator', 'box_flow_grid', 'box_flow_warp', 'smax_fusion',
-           'synthetic_message_maps', 'volume_accounting']
+           'CommConfig', 'request_map', 'select_cells', 'select_topk', 'draw_train_ratio', 'box_footprint',
+           'varint_encode', 'varint_decode', 'rice_encode', 'rice_cost', 'BitReader', 'encode_positions',
+           'decode_positions', 'pack_indices', 'unpack_indices', 'huffman_lengths', 'canonical_codes', 'IndexCoder',
+           'MessageFormat', 'Message', 'message_from_map', 'map_from_message', 'Communicator', 'box_flow_grid',
+           'box_flow_warp', 'smax_fusion', 'synthetic_message_maps', 'volume_accounting']
 
 # %% ../../nbs/56_percep.comm.ipynb #d933ab30
 import heapq
@@ -57,11 +57,16 @@ class CommConfig:
     header: Literal["compact", "full"] = param("compact", "message header: compact (7 B typical; the link's MessageFormat is agreed at set-up) or full (self-describing, 23 B + 2 + 2r)")
     skip_scale: int = param(1, "full exchange every skip_scale frames (1 = every frame, brief §2 step 10)")
     between: Literal["silent", "reuse"] = param("silent", "between full exchanges: collaborators send nothing, or the receiver reuses the last message (0 bytes)")
+    train_select: Literal["threshold", "topk_uniform", "topk_loguniform"] = param("threshold", "selection in training: comm_thre as at inference, or the top-K gated cells of each link with K = H·W·ratio, ratio drawn per call from train_ratio uniformly (Where2comm's official training proxy, (0, 1)) or log-uniformly (weights the sparse regime PragComm runs at)")
+    train_ratio: tuple[float, float] = param((0.0, 1.0), "train_select topk_*: range of the sent fraction of cells (lo > 0 for topk_loguniform)")
     train_quantize: Literal["selected", "all"] = param("selected", "in training, quantize (and compute the codebook loss on) the selected cells (what is sent; cheap) or all collaborator cells")
 
     def validate(self):
         if not 0 <= self.comm_thre <= 1: raise ConfigError(f"must be in [0, 1], got {self.comm_thre}", key="comm_thre")
         if self.send_stages < 0: raise ConfigError(f"must be >= 0 (0 = all stages), got {self.send_stages}", key="send_stages")
+        lo, hi = self.train_ratio
+        if not 0 <= lo <= hi <= 1: raise ConfigError(f"must be 0 <= lo <= hi <= 1, got {self.train_ratio}", key="train_ratio")
+        if self.train_select == "topk_loguniform" and lo <= 0: raise ConfigError(f"topk_loguniform needs lo > 0, got {lo}", key="train_ratio")
         if self.skip_scale < 1: raise ConfigError(f"must be >= 1, got {self.skip_scale}", key="skip_scale")
 
     def __post_init__(self): self.validate()
@@ -78,6 +83,24 @@ def select_cells(conf: torch.Tensor, ego_index: int = 0, thre: float = 0.01, req
     masks = gated > thre
     masks[ego_index] = True
     return masks
+
+def select_topk(conf: torch.Tensor, ego_index: int = 0, k: int = 0, request: torch.Tensor | None = None) -> torch.Tensor:
+    "Masks (A, H, W): the `k` cells of highest conf_j · request per agent (ties broken by position); the ego's row all True."
+    if conf.ndim != 4 or conf.shape[1] != 1: raise ValueError(f"confidence maps must be (A, 1, H, W), got {tuple(conf.shape)}")
+    A, _, H, W = conf.shape
+    gated = (conf[:, 0] if request is None else conf[:, 0] * request.reshape(H, W)[None]).reshape(A, -1)
+    k = max(0, min(int(k), H * W))
+    masks = torch.zeros(A, H * W, dtype=torch.bool, device=conf.device)
+    if k: masks.scatter_(1, gated.topk(k, dim=1).indices, True)
+    masks = masks.reshape(A, H, W)
+    masks[ego_index] = True
+    return masks
+
+def draw_train_ratio(cfg: "CommConfig", generator: torch.Generator | None = None) -> float:
+    "One draw of the fraction of cells sent in a training call (`train_select` topk_uniform | topk_loguniform)."
+    lo, hi = cfg.train_ratio
+    u = float(torch.rand((), generator=generator))
+    return math.exp(math.log(lo) + u * (math.log(hi) - math.log(lo))) if cfg.train_select == "topk_loguniform" else lo + u * (hi - lo)
 
 # %% ../../nbs/56_percep.comm.ipynb #23414b48
 def box_footprint(boxes: torch.Tensor, grid: BEVGrid) -> torch.Tensor:
@@ -614,7 +637,9 @@ def _comm_forward(self, feats: torch.Tensor, conf: torch.Tensor, ego_index: int 
     else:
         c = conf
         if request is None and cfg.request == "complement": request = request_map(c[ego_index, 0])
-        masks = select_cells(c, ego_index, cfg.comm_thre, request)
+        if training and cfg.train_select != "threshold":
+            masks = select_topk(c, ego_index, round(H * W * draw_train_ratio(cfg)), request)
+        else: masks = select_cells(c, ego_index, cfg.comm_thre, request)
     if cfg.mode == "none" or not full: masks = masks & False
     masks[ego_index] = True
     rows, links, messages, losses = [], [], {}, []

@@ -53,6 +53,8 @@ class TrainConfig(ModelConfig, DataConfig):
     lr_gamma: float = param(0.1, "step LR factor (brief §4)")
     comm: Literal["dense", "none", "where2comm", "pragcomm"] = param("dense", "intermediate: what collaborators send (56_percep.comm): whole float maps, nothing, selected float cells, or selected codebook indices")
     comm_thre: float = param(0.01, "where2comm/pragcomm: confidence threshold of the cells sent (Where2comm's 0.01)")
+    comm_train_select: Literal["threshold", "topk_uniform", "topk_loguniform"] = param("threshold", "where2comm/pragcomm: cells sent in training: by comm_thre, or each link's top-K with a random K per step (56_percep.comm CommConfig.train_select; topk_uniform over (0, 1) is Where2comm's official training proxy)")
+    comm_train_ratio: tuple[float, float] = param((0.0, 1.0), "comm_train_select topk_*: range of the fraction of cells sent")
     codebook_stage_sizes: list[int] = param([256, 256, 256], "pragcomm: K per residual codebook stage (brief §3: yaml value 256, r = 3)")
     codebook_groups: int = param(2, "pragcomm: m, groups per cell (brief §3)")
     codebook_task_weight: float = param(0.0, "pragcomm: weight of the task-space (detection output) loss of the codebook (brief §3; 0 = off)")
@@ -154,7 +156,10 @@ def make_comm(cfg: TrainConfig, detector: PointPillarsDetector) -> Comm | None:
         except ConfigError as e: raise ConfigError(e.reason, key=f"codebook_{e.key}") from None
     def head(x):
         o = detector.decode(x); return [o.cls, o.reg, o.dir]
-    return Communicator(CommConfig(mode=cfg.comm, comm_thre=cfg.comm_thre), cb, head=head)
+    try: cc = CommConfig(mode=cfg.comm, comm_thre=cfg.comm_thre, train_select=cfg.comm_train_select,
+                         train_ratio=tuple(cfg.comm_train_ratio))
+    except ConfigError as e: raise ConfigError(e.reason, key=f"comm_{e.key}") from None
+    return Communicator(cc, cb, head=head)
 
 # %% ../../nbs/58_percep.train.ipynb #41872075
 def _as_batch(model: CollabModel, x, data_cfg: DataConfig | None):
