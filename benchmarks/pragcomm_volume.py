@@ -210,6 +210,12 @@ def parse():
     if not 0 <= a.send_stages <= len(a.codebook) or any(not 0 <= st <= len(a.codebook) for _, st in a.sweep):
         ap.error(f"--send-stages / --sweep stages: 0 (all) to {len(a.codebook)} (the codebook's stages)")
     if not a.codebook: ap.error("--codebook: at least one stage size is needed")
+    try:
+        a.joint_ratio = tuple(float(x) for x in a.joint_ratio.split(","))
+        if len(a.joint_ratio) != 2: raise ValueError
+    except ValueError: ap.error(f"--joint-ratio: lo,hi expected, got {a.joint_ratio!r}")
+    if not 0 <= a.joint_ratio[0] <= a.joint_ratio[1] <= 1 or (a.joint_select == "topk_loguniform" and a.joint_ratio[0] <= 0):
+        ap.error(f"--joint-ratio: 0 <= lo <= hi <= 1 (lo > 0 for topk_loguniform), got {a.joint_ratio}")
     a.size = size
     a.eval_size = a.eval_geometry or size
     return a
@@ -264,7 +270,7 @@ def main():
         j = dict(max_steps=a.joint_steps, init_checkpoint=str(r1.out / "model.pt"))
         rd = train(TrainConfig(**{**base, "lr": a.joint_lr}, **j, out=str(out / "dense_cont")))
         j["init_checkpoint"] = str((r2 if a.joint_init == "stage2" else r1).out / "model.pt")
-        ratio = tuple(float(x) for x in a.joint_ratio.split(","))
+        ratio = a.joint_ratio
         jdir = "joint" if a.joint_select == "threshold" else f"joint-{a.joint_select}-{ratio[0]:g}-{ratio[1]:g}"
         rj = train(TrainConfig(**{**base, "lr": a.joint_lr}, **j, out=str(out / jdir), comm="pragcomm",
                                comm_thre=a.joint_thre, comm_train_select=a.joint_select, comm_train_ratio=ratio,

@@ -76,19 +76,22 @@ def request_map(conf_receiver: torch.Tensor) -> torch.Tensor:
     "The receiver's request map: the complement of its confidence (Where2comm), same shape."
     return 1 - conf_receiver
 
+def _gated(conf: torch.Tensor, request: torch.Tensor | None) -> torch.Tensor:
+    "Each agent's confidence times the receiver's request map, (A, H, W)."
+    if conf.ndim != 4 or conf.shape[1] != 1: raise ValueError(f"confidence maps must be (A, 1, H, W), got {tuple(conf.shape)}")
+    return conf[:, 0] if request is None else conf[:, 0] * request.reshape(conf.shape[-2:])[None]
+
 def select_cells(conf: torch.Tensor, ego_index: int = 0, thre: float = 0.01, request: torch.Tensor | None = None) -> torch.Tensor:
     "Masks (A, H, W) of the cells each agent sends the ego: conf_j · request > thre; the ego's row all True."
-    if conf.ndim != 4 or conf.shape[1] != 1: raise ValueError(f"confidence maps must be (A, 1, H, W), got {tuple(conf.shape)}")
-    gated = conf[:, 0] if request is None else conf[:, 0] * request.reshape(conf.shape[-2:])[None]
-    masks = gated > thre
+    masks = _gated(conf, request) > thre
     masks[ego_index] = True
     return masks
 
 def select_topk(conf: torch.Tensor, ego_index: int = 0, k: int = 0, request: torch.Tensor | None = None) -> torch.Tensor:
     "Masks (A, H, W): the `k` cells of highest conf_j · request per agent (ties broken by position); the ego's row all True."
-    if conf.ndim != 4 or conf.shape[1] != 1: raise ValueError(f"confidence maps must be (A, 1, H, W), got {tuple(conf.shape)}")
-    A, _, H, W = conf.shape
-    gated = (conf[:, 0] if request is None else conf[:, 0] * request.reshape(H, W)[None]).reshape(A, -1)
+    gated = _gated(conf, request)
+    A, H, W = gated.shape
+    gated = gated.reshape(A, -1)
     k = max(0, min(int(k), H * W))
     masks = torch.zeros(A, H * W, dtype=torch.bool, device=conf.device)
     if k: masks.scatter_(1, gated.topk(k, dim=1).indices, True)
