@@ -14,11 +14,11 @@ LINE = re.compile(r"^pragcomm_volume: ap50_pragcomm=(\S+) ap50_dense=(\S+) ap50_
                   r"bytes_per_frame=(\S+) volume_ratio=(\S+)$")
 
 
-def run_bench(out):
+def run_bench(out, *extra):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     return subprocess.run([sys.executable, str(ROOT / "benchmarks" / "pragcomm_volume.py"), "--tiny", "--scenes", "2",
                            "--frames", "2", "--steps", "2", "--stage2-steps", "1", "--joint-steps", "1", "--sweep", "0.01,0.01:1",
-                            "--out", str(out)],
+                            "--out", str(out), *extra],
                           capture_output=True, text=True, env=env, cwd=ROOT, timeout=900)
 
 
@@ -38,3 +38,14 @@ def test_pragcomm_volume_smallest(tmp_path):
     assert r2.returncode == 0, r2.stderr[-2000:]
     assert "(2 reused)" in r2.stdout and "2 steps" in r2.stdout, r2.stdout
     assert r2.stdout.strip().splitlines()[-1] == last
+    r3 = run_bench(tmp_path / "bench", "--joint-select", "topk_uniform", "--joint-ratio", "0,1")   # Where2comm's proxy
+    assert r3.returncode == 0, r3.stderr[-2000:]
+    assert "joint fine-tuning (topk_uniform 0-1)" in r3.stdout, r3.stdout
+    assert (tmp_path / "bench" / "joint-topk_uniform-0-1" / "model.pt").is_file()
+
+
+def test_pragcomm_volume_bad_joint_ratio(tmp_path):
+    for bad in ("0.5,x", "0.3,0.1"):
+        r = run_bench(tmp_path / "bench", "--joint-select", "topk_loguniform", "--joint-ratio", bad)
+        assert r.returncode == 2 and "--joint-ratio" in r.stderr.strip().splitlines()[-1], r.stderr
+    assert not (tmp_path / "bench").exists()                 # rejected before anything is written
