@@ -189,6 +189,8 @@ def parse():
                     help="joint fine-tuning starts from stage 2 (the detector and its trained codebook) or from stage 1 "
                          "(the detector, a freshly seeded codebook)")
     ap.add_argument("--joint-lr", type=float, default=5e-4, help="learning rate of the joint fine-tuning (and dense continuation)")
+    ap.add_argument("--head", choices=["anchor", "center"], default="anchor",
+                    help="detection head of every model (54_percep.model): PointPillars anchors or CenterPoint-style heatmap")
     ap.add_argument("--codebook", default="256,256,256",
                     help="codewords K per residual stage, comma-separated (r = the count; brief §3's 256,256,256)")
     ap.add_argument("--groups", type=int, default=2, help="m: codebook groups per cell (brief §3: 2)")
@@ -246,7 +248,7 @@ def main():
                 pfn_channels=16, layer_nums=(1, 1, 1), layer_strides=(1, 2, 2), num_filters=(64, 32, 32),
                 upsample_filters=(32, 32, 32), shrink_channels=32, pre_nms=300, bn_momentum=a.bn_momentum,
                 max_cav=5, comm_range=200.0, augment=True, batch_size=a.batch, lr=a.lr, lr_steps=(10 ** 6,),
-                save_every=25, log_every=10, seed=a.seed, device=a.device)
+                save_every=25, log_every=10, seed=a.seed, device=a.device, head=a.head)
     s1 = TrainConfig(**base, max_steps=a.steps, out=str(out / "stage1"))
     g = s1.model_config().message_grid
     C = s1.message_channels

@@ -5,8 +5,9 @@
 # %% auto #0
 __all__ = ['ModelConfig', 'pillar_point_features', 'PillarVFE', 'BasicBlock', 'ResNetBEVBackbone', 'HeadOutput', 'AnchorHead',
            'gaussian_kernel', 'confidence_map', 'PillarEncoder', 'SparseBEVEncoder', 'Targets', 'direction_bin',
-           'assign_targets', 'sigmoid_focal_loss', 'detection_loss', 'Detections', 'decode_boxes', 'postprocess',
-           'PointPillarsDetector', 'pad_boxes', 'count_parameters']
+           'assign_targets', 'sigmoid_focal_loss', 'detection_loss', 'Detections', 'decode_boxes', 'postprocess_boxes',
+           'postprocess', 'CenterHead', 'gaussian_radius', 'CenterTargets', 'center_targets', 'center_focal_loss',
+           'center_loss', 'center_decode', 'PointPillarsDetector', 'pad_boxes', 'count_parameters']
 
 # %% ../../nbs/54_percep.model.ipynb #1e2a387e
 import math
@@ -38,6 +39,7 @@ class ModelConfig:
     num_filters: tuple[int, ...] = param((64, 128, 256), "channels of each stage (brief §2); the first is the message width")
     upsample_filters: tuple[int, ...] = param((128, 128, 128), "channels each stage is upsampled to (brief §2)")
     shrink_channels: int = param(256, "channels after the 3x3 shrink conv (brief §2); 0 = no shrink")
+    head: Literal["anchor", "center"] = param("anchor", "detection head: anchor (PointPillars, brief §2 step 9) or center (CenterPoint-style heatmap + 8 regression maps)")
     anchor_size: tuple[float, float, float] = param((3.9, 1.6, 1.56), "anchor l, w, h, m (brief §2)")
     anchor_rotations: tuple[float, ...] = param((0.0, 90.0), "anchor yaws, degrees (2 anchors per cell, brief §2)")
     anchor_z: float = param(-1.0, "anchor centre height in the sensor frame, m (OpenCOOD)")
@@ -51,6 +53,9 @@ class ModelConfig:
     reg_weight: float = param(2.0, "box regression loss weight (OpenCOOD)")
     dir_weight: float = param(0.2, "direction loss weight (OpenCOOD)")
     smooth_l1_beta: float = param(1 / 9, "smooth-L1 transition point (OpenCOOD sigma 3 -> 1/9)")
+    center_min_overlap: float = param(0.1, "center head: the heatmap Gaussian's radius keeps this box IoU (CenterPoint: 0.1)")
+    center_min_radius: int = param(2, "center head: smallest heatmap Gaussian radius, cells (CenterPoint: 2)")
+    center_reg_weight: float = param(0.25, "center head: L1 regression loss weight against the heatmap focal loss (CenterPoint: 0.25)")
     score_threshold: float = param(0.2, "post-processing: keep boxes with score above this (brief §2)")
     nms_iou: float = param(0.15, "post-processing: rotated NMS IoU (brief §2)")
     pre_nms: int = param(1000, "post-processing: at most this many boxes enter NMS (highest scores)")
@@ -87,6 +92,9 @@ class ModelConfig:
         if not 0 <= self.neg_iou <= self.pos_iou <= 1: raise ConfigError("need 0 <= neg_iou <= pos_iou <= 1", key="neg_iou")
         if self.conf_smooth_kernel % 2 == 0: raise ConfigError("must be odd", key="conf_smooth_kernel")
         if self.dir_bins < 1: raise ConfigError("must be >= 1", key="dir_bins")
+        if self.head not in ("anchor", "center"): raise ConfigError(f"anchor or center, got {self.head!r}", key="head")
+        if not 0 < self.center_min_overlap < 1: raise ConfigError("must be in (0, 1)", key="center_min_overlap")
+        if self.center_min_radius < 0: raise ConfigError("must be >= 0", key="center_min_radius")
 
     @classmethod
     def smoke(cls, **kw) -> "ModelConfig":
@@ -330,9 +338,8 @@ def decode_boxes(out: HeadOutput, anchors: torch.Tensor, cfg: ModelConfig) -> tu
     boxes = torch.cat([boxes[..., :6], wrap_angle(rot + cfg.dir_offset + period * dir_lab)[..., None]], -1)
     return boxes, scores
 
-def postprocess(out: HeadOutput, anchors: torch.Tensor, cfg: ModelConfig) -> list[Detections]:
-    "Score threshold, decoding and rotated NMS of head maps (B, ...) -> one `Detections` per sample."
-    boxes, scores = decode_boxes(out, anchors, cfg)
+def postprocess_boxes(boxes: torch.Tensor, scores: torch.Tensor, cfg: ModelConfig) -> list[Detections]:
+    "Score threshold, the `pre_nms` best and rotated NMS of decoded boxes (B, N, 7) and scores (B, N) -> one `Detections` per sample."
     res = []
     for b, s in zip(boxes, scores):
         keep = s > cfg.score_threshold
@@ -343,9 +350,99 @@ def postprocess(out: HeadOutput, anchors: torch.Tensor, cfg: ModelConfig) -> lis
         res.append(Detections(b[k].detach(), s[k].detach()))
     return res
 
+def postprocess(out: HeadOutput, anchors: torch.Tensor, cfg: ModelConfig) -> list[Detections]:
+    "Decoding, score threshold and rotated NMS of anchor-head maps (B, ...) -> one `Detections` per sample."
+    return postprocess_boxes(*decode_boxes(out, anchors, cfg), cfg)
+
+# %% ../../nbs/54_percep.model.ipynb #6ec5e538
+class CenterHead(nn.Module):
+    "CenterPoint-style head: a class heatmap (1 logit per cell) and 8 regression maps (dx, dy, z, log h, log w, log l, sin, cos)."
+    def __init__(self, cin: int, prior: float = 0.01):
+        super().__init__()
+        self.cls = nn.Conv2d(cin, 1, 1); self.reg = nn.Conv2d(cin, 8, 1)
+        nn.init.constant_(self.cls.bias, -math.log((1 - prior) / prior))
+
+    def forward(self, x: torch.Tensor) -> HeadOutput:
+        return HeadOutput(self.cls(x), self.reg(x), x.new_zeros(x.shape[0], 0, *x.shape[2:]))
+
+def gaussian_radius(length: torch.Tensor, width: torch.Tensor, min_overlap: float = 0.1) -> torch.Tensor:
+    "CenterNet's heatmap radius (cells) of boxes `length` x `width` (cells): the smallest of its three corner-shift cases."
+    hw, s = length * width, length + width
+    o = min_overlap
+    r1 = (s + torch.sqrt((s ** 2 - 4 * hw * (1 - o) / (1 + o)).clamp(min=0))) / 2
+    r2 = (2 * s + torch.sqrt((4 * s ** 2 - 16 * (1 - o) * hw).clamp(min=0))) / 2
+    r3 = (-2 * o * s + torch.sqrt((4 * o ** 2 * s ** 2 + 16 * o * (1 - o) * hw).clamp(min=0))) / 2
+    return torch.minimum(torch.minimum(r1, r2), r3)
+
+@dataclass
+class CenterTargets:
+    "Center-head targets of a batch: heatmap (B, 1, h, w); per box its centre cell (B, K) flat index, 8 regression values and validity."
+    heatmap: torch.Tensor
+    index: torch.Tensor
+    reg: torch.Tensor
+    mask: torch.Tensor
+
+def center_targets(gt_boxes: torch.Tensor, gt_mask: torch.Tensor, grid: BEVGrid, cfg: ModelConfig) -> CenterTargets:
+    "Targets for boxes (B, K, 7) (x, y, z, l, w, h, yaw) with `gt_mask` (B, K) on the head's `grid` (the message grid)."
+    B, K = gt_mask.shape
+    h, w = grid.H, grid.W
+    r, v = grid.lidar_range, grid.voxel
+    gt = gt_boxes.float()
+    fx, fy = (gt[..., 0] - r[0]) / v[0], (gt[..., 1] - r[1]) / v[1]                          # continuous (col, row)
+    col, row = fx.floor().long(), fy.floor().long()
+    mask = gt_mask & (col >= 0) & (col < w) & (row >= 0) & (row < h)
+    reg = torch.stack([fx - col, fy - row, gt[..., 2], gt[..., 5].clamp(min=1e-3).log(), gt[..., 4].clamp(min=1e-3).log(),
+                       gt[..., 3].clamp(min=1e-3).log(), torch.sin(gt[..., 6]), torch.cos(gt[..., 6])], -1)
+    rad = gaussian_radius(gt[..., 3] / v[0], gt[..., 4] / v[1], cfg.center_min_overlap).floor().clamp(min=cfg.center_min_radius)
+    heat = torch.zeros(B, 1, h, w)
+    for b, k in mask.nonzero().tolist():
+        R, cr, cc = int(rad[b, k]), int(row[b, k]), int(col[b, k])
+        sigma = (2 * R + 1) / 6
+        r0, r1_, c0, c1 = max(0, cr - R), min(h, cr + R + 1), max(0, cc - R), min(w, cc + R + 1)
+        dy = torch.arange(r0, r1_, dtype=torch.float32)[:, None] - cr
+        dx = torch.arange(c0, c1, dtype=torch.float32)[None, :] - cc
+        g = torch.exp(-(dx ** 2 + dy ** 2) / (2 * sigma ** 2))
+        heat[b, 0, r0:r1_, c0:c1] = torch.maximum(heat[b, 0, r0:r1_, c0:c1], g)              # peak exactly 1 at the centre
+    index = (row.clamp(0, h - 1) * w + col.clamp(0, w - 1)) * mask
+    return CenterTargets(heat, index, reg * mask[..., None], mask)
+
+def center_focal_loss(logits: torch.Tensor, heat: torch.Tensor, alpha: float = 2.0, beta: float = 4.0) -> torch.Tensor:
+    "CenterNet's penalty-reduced focal loss of heatmap logits against a Gaussian heatmap (same shape), per positive cell."
+    p = logits.sigmoid().clamp(1e-4, 1 - 1e-4)
+    pos = heat.eq(1).to(p.dtype)
+    pos_l = (torch.log(p) * (1 - p) ** alpha * pos).sum()
+    neg_l = (torch.log(1 - p) * p ** alpha * (1 - heat) ** beta * (1 - pos)).sum()
+    return -(pos_l + neg_l) / pos.sum().clamp(min=1)
+
+def center_loss(out: HeadOutput, targets: CenterTargets, cfg: ModelConfig) -> dict[str, torch.Tensor]:
+    "Heatmap focal + center_reg_weight x L1 at the boxes' centre cells; returns `loss` and its parts."
+    t = CenterTargets(*(x.to(out.cls.device) for x in (targets.heatmap, targets.index, targets.reg, targets.mask)))
+    cls_l = center_focal_loss(out.cls, t.heatmap)
+    B = out.reg.shape[0]
+    pred = out.reg.reshape(B, 8, -1).gather(2, t.index[:, None, :].expand(B, 8, -1)).transpose(1, 2)   # (B, K, 8)
+    m = t.mask[..., None].to(pred.dtype)
+    reg_l = (F.l1_loss(pred, t.reg, reduction="none") * m).sum() / m.sum().clamp(min=1)
+    loss = cls_l + cfg.center_reg_weight * reg_l
+    return {"loss": loss, "cls": cls_l.detach(), "reg": reg_l.detach(), "dir": reg_l.detach() * 0}
+
+def center_decode(out: HeadOutput, grid: BEVGrid) -> tuple[torch.Tensor, torch.Tensor]:
+    "Every cell's box (B, h*w, 7) and score (B, h*w) from center-head maps; cells that are not 3x3 heatmap maxima score 0."
+    B, _, h, w = out.cls.shape
+    r, v = grid.lidar_range, grid.voxel
+    heat = out.cls.sigmoid()
+    scores = heat * (heat == F.max_pool2d(heat, 3, 1, 1))
+    rows, cols = torch.meshgrid(torch.arange(h, device=heat.device), torch.arange(w, device=heat.device), indexing="ij")
+    g = out.reg
+    x = r[0] + (cols + g[:, 0]) * v[0]
+    y = r[1] + (rows + g[:, 1]) * v[1]
+    size = g[:, 3:6].clamp(max=5).exp()                                                        # h, w, l
+    yaw = torch.atan2(g[:, 6], g[:, 7])
+    boxes = torch.stack([x, y, g[:, 2], size[:, 2], size[:, 1], size[:, 0], wrap_angle(yaw)], -1)   # (B, h, w, 7)
+    return boxes.reshape(B, -1, 7), scores.reshape(B, -1)
+
 # %% ../../nbs/54_percep.model.ipynb #9e8f21e4
 class PointPillarsDetector(nn.Module):
-    "PointPillars + ResNet BEV backbone + anchor head, split at the message scale (brief §2)."
+    "PointPillars + ResNet BEV backbone + anchor (or CenterPoint-style) head, split at the message scale (brief §2)."
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         cfg.validate()
@@ -353,7 +450,8 @@ class PointPillarsDetector(nn.Module):
         self.encoder = PillarEncoder(cfg) if cfg.encoder == "pillar" else SparseBEVEncoder(cfg)
         self.backbone = ResNetBEVBackbone(self.encoder.out_channels, cfg.layer_nums, cfg.layer_strides, cfg.num_filters,
                                           cfg.upsample_filters, cfg.shrink_channels)
-        self.head = AnchorHead(self.backbone.out_channels, cfg.num_anchors, cfg.dir_bins)
+        self.head = (AnchorHead(self.backbone.out_channels, cfg.num_anchors, cfg.dir_bins) if cfg.head == "anchor"
+                     else CenterHead(self.backbone.out_channels))
         for mod in self.modules():
             if isinstance(mod, nn.modules.batchnorm._BatchNorm): mod.momentum = cfg.bn_momentum
         rots = tuple(math.radians(r) for r in cfg.anchor_rotations)
@@ -388,14 +486,17 @@ class PointPillarsDetector(nn.Module):
         "Single-agent detection of every agent of `batch`."
         return self.decode(self.encode(batch))
 
-    def targets(self, gt_boxes: torch.Tensor, gt_mask: torch.Tensor) -> Targets:
+    def targets(self, gt_boxes: torch.Tensor, gt_mask: torch.Tensor) -> Targets | CenterTargets:
+        if self.cfg.head == "center": return center_targets(gt_boxes, gt_mask, self.cfg.message_grid, self.cfg)
         return assign_targets(self.anchors, gt_boxes, gt_mask, self.cfg)
 
     def loss(self, out: HeadOutput, gt_boxes: torch.Tensor, gt_mask: torch.Tensor) -> dict[str, torch.Tensor]:
         "Detection loss of head maps (B, ...) against boxes (B, K, 7) with mask (B, K) in the maps' frame."
+        if self.cfg.head == "center": return center_loss(out, self.targets(gt_boxes, gt_mask), self.cfg)
         return detection_loss(out, self.targets(gt_boxes, gt_mask), self.cfg)
 
     def postprocess(self, out: HeadOutput) -> list[Detections]:
+        if self.cfg.head == "center": return postprocess_boxes(*center_decode(out, self.cfg.message_grid), self.cfg)
         return postprocess(out, self.anchors, self.cfg)
 
 def pad_boxes(boxes: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:

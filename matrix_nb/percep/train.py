@@ -155,7 +155,7 @@ def make_comm(cfg: TrainConfig, detector: PointPillarsDetector) -> Comm | None:
                                           stage_sizes=list(cfg.codebook_stage_sizes), task_weight=cfg.codebook_task_weight))
         except ConfigError as e: raise ConfigError(e.reason, key=f"codebook_{e.key}") from None
     def head(x):
-        o = detector.decode(x); return [o.cls, o.reg, o.dir]
+        o = detector.decode(x); return [t for t in (o.cls, o.reg, o.dir) if t.numel()]   # the center head has no dir maps
     try: cc = CommConfig(mode=cfg.comm, comm_thre=cfg.comm_thre, train_select=cfg.comm_train_select,
                          train_ratio=tuple(cfg.comm_train_ratio))
     except ConfigError as e: raise ConfigError(e.reason, key=f"comm_{e.key}") from None
