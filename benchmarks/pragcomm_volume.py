@@ -124,6 +124,24 @@ All lossless: the same detections, fewer bytes. Same models, old format -> new:
             --nofusion shared --joint-steps 960 --thre 0.15 --sweep 0.05,0.1,0.15,0.2,0.1:2 --out runs/pv5b
             (add --joint-select topk_loguniform --joint-ratio 0.0005,0.02 for the top-K variant)
 
+Session 6 (2 CPU cores, 2026-12-04): the CenterPoint-style head option (`--head center`, 54_percep.model: heatmap +
+8 regression maps, CenterNet Gaussian targets, 3x3-peak decoding; the confidence map PragComm thresholds is the
+heatmap). Same data and schedule as session 5 (12 train + 8 held-out scenes x 10 frames, stage 1 1000 steps, stage 2
+150, joint fine-tuning at thre 0.1 from stage 2 and the dense continuation N = 400 steps each; 80 test frames; 34 min of
+CPU time, stretched to ~2 h by a CI run sharing the cores):
+  AP30 / AP50 / AP70: no-fusion 0.753 / 0.555 / 0.151, late 0.916 / 0.686 / 0.139, dense 0.853 / 0.578 / 0.132;
+  PragComm thre 0.05 0.559 at 1768 B/frame, 0.1 0.586 at 935 B, 0.15 0.584 at 607 B (29689x), 0.2 0.595 at 407 B
+  (44301x), 0.3 0.606 at 182 B (99038x) - AP30 0.854-0.862 at every threshold.
+  last line (thre 0.15): pragcomm_volume: ap50_pragcomm=0.5839 ap50_dense=0.5781 ap50_nofusion=0.5552 bytes_per_frame=607.0 volume_ratio=29689
+  -> with this head the sparse messages lose nothing against dense fusion (thre 0.2: +0.017 AP50 at 44301x; AP30 equal
+  too), but the head itself is far weaker than the anchor head after the same CPU-sized training (dense AP50 0.578 vs
+  0.951, AP70 0.13): it finds the cars (AP30 0.85) and places the boxes poorly - the regression is supervised at the
+  centre cell only, so a heatmap peak one cell off decodes an untrained offset. The targets are therefore met only on
+  a weak detector and are not claimed; the anchor-head results above stay the reference. Next: `--center-reg-radius 1`
+  (regression supervised on the 3x3 cells around each centre; added after this run, not yet measured at this scale).
+  Command: python benchmarks/pragcomm_volume.py --scenes 16 --test-scenes 8 --steps 1000 --stage2-steps 150
+           --nofusion shared --joint-steps 400 --thre 0.15 --sweep 0.05,0.1,0.15,0.2,0.3 --head center --out runs/pv6c
+
 The paper-geometry run (defaults without --quick: 40 scenes, 6000 + 2000 steps, a separately trained
 no-fusion detector) needs a GPU (~2 s per step on 2 CPU cores at 100 x 352: ~4.5 h for stage 1 alone).
 
@@ -191,6 +209,8 @@ def parse():
     ap.add_argument("--joint-lr", type=float, default=5e-4, help="learning rate of the joint fine-tuning (and dense continuation)")
     ap.add_argument("--head", choices=["anchor", "center"], default="anchor",
                     help="detection head of every model (54_percep.model): PointPillars anchors or CenterPoint-style heatmap")
+    ap.add_argument("--center-reg-radius", type=int, default=0,
+                    help="--head center: regression supervised within this many cells of each box centre (0: centre only)")
     ap.add_argument("--codebook", default="256,256,256",
                     help="codewords K per residual stage, comma-separated (r = the count; brief §3's 256,256,256)")
     ap.add_argument("--groups", type=int, default=2, help="m: codebook groups per cell (brief §3: 2)")
@@ -248,7 +268,8 @@ def main():
                 pfn_channels=16, layer_nums=(1, 1, 1), layer_strides=(1, 2, 2), num_filters=(64, 32, 32),
                 upsample_filters=(32, 32, 32), shrink_channels=32, pre_nms=300, bn_momentum=a.bn_momentum,
                 max_cav=5, comm_range=200.0, augment=True, batch_size=a.batch, lr=a.lr, lr_steps=(10 ** 6,),
-                save_every=25, log_every=10, seed=a.seed, device=a.device, head=a.head)
+                save_every=25, log_every=10, seed=a.seed, device=a.device, head=a.head,
+                center_reg_radius=a.center_reg_radius)
     s1 = TrainConfig(**base, max_steps=a.steps, out=str(out / "stage1"))
     g = s1.model_config().message_grid
     C = s1.message_channels

@@ -55,6 +55,7 @@ class ModelConfig:
     smooth_l1_beta: float = param(1 / 9, "smooth-L1 transition point (OpenCOOD sigma 3 -> 1/9)")
     center_min_overlap: float = param(0.1, "center head: the heatmap Gaussian's radius keeps this box IoU (CenterPoint: 0.1)")
     center_min_radius: int = param(2, "center head: smallest heatmap Gaussian radius, cells (CenterPoint: 2)")
+    center_reg_radius: int = param(0, "center head: regression supervised at every cell within this many cells of a box centre, offsets relative to each (0: the centre cell only, CenterPoint)")
     center_reg_weight: float = param(0.25, "center head: L1 regression loss weight against the heatmap focal loss (CenterPoint: 0.25)")
     score_threshold: float = param(0.2, "post-processing: keep boxes with score above this (brief §2)")
     nms_iou: float = param(0.15, "post-processing: rotated NMS IoU (brief §2)")
@@ -95,6 +96,7 @@ class ModelConfig:
         if self.head not in ("anchor", "center"): raise ConfigError(f"anchor or center, got {self.head!r}", key="head")
         if not 0 < self.center_min_overlap < 1: raise ConfigError("must be in (0, 1)", key="center_min_overlap")
         if self.center_min_radius < 0: raise ConfigError("must be >= 0", key="center_min_radius")
+        if self.center_reg_radius < 0: raise ConfigError("must be >= 0", key="center_reg_radius")
 
     @classmethod
     def smoke(cls, **kw) -> "ModelConfig":
@@ -376,7 +378,7 @@ def gaussian_radius(length: torch.Tensor, width: torch.Tensor, min_overlap: floa
 
 @dataclass
 class CenterTargets:
-    "Center-head targets of a batch: heatmap (B, 1, h, w); per box its centre cell (B, K) flat index, 8 regression values and validity."
+    "Center-head targets of a batch: heatmap (B, 1, h, w); per supervised cell (B, N) its flat index, 8 regression values and validity."
     heatmap: torch.Tensor
     index: torch.Tensor
     reg: torch.Tensor
@@ -403,8 +405,15 @@ def center_targets(gt_boxes: torch.Tensor, gt_mask: torch.Tensor, grid: BEVGrid,
         dx = torch.arange(c0, c1, dtype=torch.float32)[None, :] - cc
         g = torch.exp(-(dx ** 2 + dy ** 2) / (2 * sigma ** 2))
         heat[b, 0, r0:r1_, c0:c1] = torch.maximum(heat[b, 0, r0:r1_, c0:c1], g)              # peak exactly 1 at the centre
-    index = (row.clamp(0, h - 1) * w + col.clamp(0, w - 1)) * mask
-    return CenterTargets(heat, index, reg * mask[..., None], mask)
+    idx, regs, masks = [], [], []
+    R = cfg.center_reg_radius                                                                  # regression neighbourhood
+    for oy in range(-R, R + 1):
+        for ox in range(-R, R + 1):
+            rr, cc = row + oy, col + ox
+            m = mask & (rr >= 0) & (rr < h) & (cc >= 0) & (cc < w)
+            g = reg.clone(); g[..., 0] -= ox; g[..., 1] -= oy                                 # offset from that cell
+            idx.append((rr.clamp(0, h - 1) * w + cc.clamp(0, w - 1)) * m); regs.append(g * m[..., None]); masks.append(m)
+    return CenterTargets(heat, torch.cat(idx, 1), torch.cat(regs, 1), torch.cat(masks, 1))
 
 def center_focal_loss(logits: torch.Tensor, heat: torch.Tensor, alpha: float = 2.0, beta: float = 4.0) -> torch.Tensor:
     "CenterNet's penalty-reduced focal loss of heatmap logits against a Gaussian heatmap (same shape), per positive cell."
