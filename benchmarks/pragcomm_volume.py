@@ -238,6 +238,7 @@ def parse():
     except ValueError: ap.error(f"--joint-ratio: lo,hi expected, got {a.joint_ratio!r}")
     if not 0 <= a.joint_ratio[0] <= a.joint_ratio[1] <= 1 or (a.joint_select == "topk_loguniform" and a.joint_ratio[0] <= 0):
         ap.error(f"--joint-ratio: 0 <= lo <= hi <= 1 (lo > 0 for topk_loguniform), got {a.joint_ratio}")
+    if a.center_reg_radius < 0: ap.error(f"--center-reg-radius: >= 0 expected, got {a.center_reg_radius}")
     a.size = size
     a.eval_size = a.eval_geometry or size
     return a

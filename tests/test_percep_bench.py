@@ -49,3 +49,9 @@ def test_pragcomm_volume_bad_joint_ratio(tmp_path):
         r = run_bench(tmp_path / "bench", "--joint-select", "topk_loguniform", "--joint-ratio", bad)
         assert r.returncode == 2 and "--joint-ratio" in r.stderr.strip().splitlines()[-1], r.stderr
     assert not (tmp_path / "bench").exists()                 # rejected before anything is written
+
+
+def test_pragcomm_volume_bad_center_reg_radius(tmp_path):
+    r = run_bench(tmp_path / "bench", "--head", "center", "--center-reg-radius", "-1")
+    assert r.returncode == 2 and "--center-reg-radius" in r.stderr.strip().splitlines()[-1], r.stderr
+    assert not (tmp_path / "bench").exists()                 # rejected before anything is written
