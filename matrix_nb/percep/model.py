@@ -398,13 +398,13 @@ def center_targets(gt_boxes: torch.Tensor, gt_mask: torch.Tensor, grid: BEVGrid,
     rad = gaussian_radius(gt[..., 3] / v[0], gt[..., 4] / v[1], cfg.center_min_overlap).floor().clamp(min=cfg.center_min_radius)
     heat = torch.zeros(B, 1, h, w)
     for b, k in mask.nonzero().tolist():
-        R, cr, cc = int(rad[b, k]), int(row[b, k]), int(col[b, k])
-        sigma = (2 * R + 1) / 6
-        r0, r1_, c0, c1 = max(0, cr - R), min(h, cr + R + 1), max(0, cc - R), min(w, cc + R + 1)
-        dy = torch.arange(r0, r1_, dtype=torch.float32)[:, None] - cr
-        dx = torch.arange(c0, c1, dtype=torch.float32)[None, :] - cc
-        g = torch.exp(-(dx ** 2 + dy ** 2) / (2 * sigma ** 2))
-        heat[b, 0, r0:r1_, c0:c1] = torch.maximum(heat[b, 0, r0:r1_, c0:c1], g)              # peak exactly 1 at the centre
+        rg, cy, cx = int(rad[b, k]), int(row[b, k]), int(col[b, k])
+        sigma = (2 * rg + 1) / 6
+        y0, y1, x0, x1 = max(0, cy - rg), min(h, cy + rg + 1), max(0, cx - rg), min(w, cx + rg + 1)
+        dy = torch.arange(y0, y1, dtype=torch.float32)[:, None] - cy
+        dx = torch.arange(x0, x1, dtype=torch.float32)[None, :] - cx
+        win = heat[b, 0, y0:y1, x0:x1]
+        torch.maximum(win, torch.exp(-(dx ** 2 + dy ** 2) / (2 * sigma ** 2)), out=win)      # peak exactly 1 at the centre
     idx, regs, masks = [], [], []
     R = cfg.center_reg_radius                                                                  # regression neighbourhood
     for oy in range(-R, R + 1):
@@ -424,15 +424,15 @@ def center_focal_loss(logits: torch.Tensor, heat: torch.Tensor, alpha: float = 2
     return -(pos_l + neg_l) / pos.sum().clamp(min=1)
 
 def center_loss(out: HeadOutput, targets: CenterTargets, cfg: ModelConfig) -> dict[str, torch.Tensor]:
-    "Heatmap focal + center_reg_weight x L1 at the boxes' centre cells; returns `loss` and its parts."
+    "Heatmap focal + center_reg_weight x L1 at the supervised cells (centre, or its center_reg_radius neighbourhood); returns `loss` and its parts."
     t = CenterTargets(*(x.to(out.cls.device) for x in (targets.heatmap, targets.index, targets.reg, targets.mask)))
     cls_l = center_focal_loss(out.cls, t.heatmap)
     B = out.reg.shape[0]
-    pred = out.reg.reshape(B, 8, -1).gather(2, t.index[:, None, :].expand(B, 8, -1)).transpose(1, 2)   # (B, K, 8)
+    pred = out.reg.reshape(B, 8, -1).gather(2, t.index[:, None, :].expand(B, 8, -1)).transpose(1, 2)   # (B, N, 8)
     m = t.mask[..., None].to(pred.dtype)
     reg_l = (F.l1_loss(pred, t.reg, reduction="none") * m).sum() / m.sum().clamp(min=1)
     loss = cls_l + cfg.center_reg_weight * reg_l
-    return {"loss": loss, "cls": cls_l.detach(), "reg": reg_l.detach(), "dir": reg_l.detach() * 0}
+    return {"loss": loss, "cls": cls_l.detach(), "reg": reg_l.detach(), "dir": torch.zeros_like(cls_l).detach()}
 
 def center_decode(out: HeadOutput, grid: BEVGrid) -> tuple[torch.Tensor, torch.Tensor]:
     "Every cell's box (B, h*w, 7) and score (B, h*w) from center-head maps; cells that are not 3x3 heatmap maxima score 0."
