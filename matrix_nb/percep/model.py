@@ -56,6 +56,7 @@ class ModelConfig:
     center_min_overlap: float = param(0.1, "center head: the heatmap Gaussian's radius keeps this box IoU (CenterPoint: 0.1)")
     center_min_radius: int = param(2, "center head: smallest heatmap Gaussian radius, cells (CenterPoint: 2)")
     center_reg_radius: int = param(0, "center head: regression supervised at every cell within this many cells of a box centre, offsets relative to each (0: the centre cell only, CenterPoint)")
+    center_yaw: Literal["sincos", "axis"] = param("sincos", "center head: yaw regressed as (sin, cos) of the heading (CenterPoint) or as (sin 2yaw, cos 2yaw) of the box axis plus a 2-bin heading classifier (SECOND/PointPillars-style, no front/back ambiguity in the regression)")
     center_reg_weight: float = param(0.25, "center head: L1 regression loss weight against the heatmap focal loss (CenterPoint: 0.25)")
     score_threshold: float = param(0.2, "post-processing: keep boxes with score above this (brief §2)")
     nms_iou: float = param(0.15, "post-processing: rotated NMS IoU (brief §2)")
@@ -97,6 +98,7 @@ class ModelConfig:
         if not 0 < self.center_min_overlap < 1: raise ConfigError("must be in (0, 1)", key="center_min_overlap")
         if self.center_min_radius < 0: raise ConfigError("must be >= 0", key="center_min_radius")
         if self.center_reg_radius < 0: raise ConfigError("must be >= 0", key="center_reg_radius")
+        if self.center_yaw not in ("sincos", "axis"): raise ConfigError(f"sincos or axis, got {self.center_yaw!r}", key="center_yaw")
 
     @classmethod
     def smoke(cls, **kw) -> "ModelConfig":
@@ -358,14 +360,16 @@ def postprocess(out: HeadOutput, anchors: torch.Tensor, cfg: ModelConfig) -> lis
 
 # %% ../../nbs/54_percep.model.ipynb #6ec5e538
 class CenterHead(nn.Module):
-    "CenterPoint-style head: a class heatmap (1 logit per cell) and 8 regression maps (dx, dy, z, log h, log w, log l, sin, cos)."
-    def __init__(self, cin: int, prior: float = 0.01):
+    "CenterPoint-style head: a class heatmap (1 logit per cell), 8 regression maps (dx, dy, z, log h, log w, log l, 2 yaw) and optional heading-bin maps."
+    def __init__(self, cin: int, prior: float = 0.01, dir_bins: int = 0):
         super().__init__()
         self.cls = nn.Conv2d(cin, 1, 1); self.reg = nn.Conv2d(cin, 8, 1)
+        self.dir = nn.Conv2d(cin, dir_bins, 1) if dir_bins else None
         nn.init.constant_(self.cls.bias, -math.log((1 - prior) / prior))
 
     def forward(self, x: torch.Tensor) -> HeadOutput:
-        return HeadOutput(self.cls(x), self.reg(x), x.new_zeros(x.shape[0], 0, *x.shape[2:]))
+        d = self.dir(x) if self.dir is not None else x.new_zeros(x.shape[0], 0, *x.shape[2:])
+        return HeadOutput(self.cls(x), self.reg(x), d)
 
 def gaussian_radius(length: torch.Tensor, width: torch.Tensor, min_overlap: float = 0.1) -> torch.Tensor:
     "CenterNet's heatmap radius (cells) of boxes `length` x `width` (cells): the smallest of its three corner-shift cases."
@@ -378,11 +382,12 @@ def gaussian_radius(length: torch.Tensor, width: torch.Tensor, min_overlap: floa
 
 @dataclass
 class CenterTargets:
-    "Center-head targets of a batch: heatmap (B, 1, h, w); per supervised cell (B, N) its flat index, 8 regression values and validity."
+    "Center-head targets of a batch: heatmap (B, 1, h, w); per supervised cell (B, N) its flat index, 8 regression values, validity and heading bin."
     heatmap: torch.Tensor
     index: torch.Tensor
     reg: torch.Tensor
     mask: torch.Tensor
+    dir: torch.Tensor
 
 def center_targets(gt_boxes: torch.Tensor, gt_mask: torch.Tensor, grid: BEVGrid, cfg: ModelConfig) -> CenterTargets:
     "Targets for boxes (B, K, 7) (x, y, z, l, w, h, yaw) with `gt_mask` (B, K) on the head's `grid` (the message grid)."
@@ -393,8 +398,14 @@ def center_targets(gt_boxes: torch.Tensor, gt_mask: torch.Tensor, grid: BEVGrid,
     fx, fy = (gt[..., 0] - r[0]) / v[0], (gt[..., 1] - r[1]) / v[1]                          # continuous (col, row)
     col, row = fx.floor().long(), fy.floor().long()
     mask = gt_mask & (col >= 0) & (col < w) & (row >= 0) & (row < h)
-    reg = torch.stack([fx - col, fy - row, gt[..., 2], gt[..., 5].clamp(min=1e-3).log(), gt[..., 4].clamp(min=1e-3).log(),
-                       gt[..., 3].clamp(min=1e-3).log(), torch.sin(gt[..., 6]), torch.cos(gt[..., 6])], -1)
+    yaw = gt[..., 6]
+    if cfg.center_yaw == "axis":                       # the box axis (period pi) + whether the heading is axis + pi
+        yr = torch.stack([torch.sin(2 * yaw), torch.cos(2 * yaw)], -1)
+        heading = (wrap_angle(yaw - torch.atan2(yr[..., 0], yr[..., 1]) / 2).abs() > math.pi / 2).long()
+    else:
+        yr = torch.stack([torch.sin(yaw), torch.cos(yaw)], -1); heading = torch.zeros_like(col)
+    reg = torch.cat([torch.stack([fx - col, fy - row, gt[..., 2], gt[..., 5].clamp(min=1e-3).log(),
+                                  gt[..., 4].clamp(min=1e-3).log(), gt[..., 3].clamp(min=1e-3).log()], -1), yr], -1)
     rad = gaussian_radius(gt[..., 3] / v[0], gt[..., 4] / v[1], cfg.center_min_overlap).floor().clamp(min=cfg.center_min_radius)
     heat = torch.zeros(B, 1, h, w)
     for b, k in mask.nonzero().tolist():
@@ -405,7 +416,7 @@ def center_targets(gt_boxes: torch.Tensor, gt_mask: torch.Tensor, grid: BEVGrid,
         dx = torch.arange(x0, x1, dtype=torch.float32)[None, :] - cx
         win = heat[b, 0, y0:y1, x0:x1]
         torch.maximum(win, torch.exp(-(dx ** 2 + dy ** 2) / (2 * sigma ** 2)), out=win)      # peak exactly 1 at the centre
-    idx, regs, masks = [], [], []
+    idx, regs, masks, dirs = [], [], [], []
     R = cfg.center_reg_radius                                                                  # regression neighbourhood
     for oy in range(-R, R + 1):
         for ox in range(-R, R + 1):
@@ -413,7 +424,8 @@ def center_targets(gt_boxes: torch.Tensor, gt_mask: torch.Tensor, grid: BEVGrid,
             m = mask & (rr >= 0) & (rr < h) & (cc >= 0) & (cc < w)
             g = reg.clone(); g[..., 0] -= ox; g[..., 1] -= oy                                 # offset from that cell
             idx.append((rr.clamp(0, h - 1) * w + cc.clamp(0, w - 1)) * m); regs.append(g * m[..., None]); masks.append(m)
-    return CenterTargets(heat, torch.cat(idx, 1), torch.cat(regs, 1), torch.cat(masks, 1))
+            dirs.append(heading * m)
+    return CenterTargets(heat, torch.cat(idx, 1), torch.cat(regs, 1), torch.cat(masks, 1), torch.cat(dirs, 1))
 
 def center_focal_loss(logits: torch.Tensor, heat: torch.Tensor, alpha: float = 2.0, beta: float = 4.0) -> torch.Tensor:
     "CenterNet's penalty-reduced focal loss of heatmap logits against a Gaussian heatmap (same shape), per positive cell."
@@ -425,17 +437,23 @@ def center_focal_loss(logits: torch.Tensor, heat: torch.Tensor, alpha: float = 2
 
 def center_loss(out: HeadOutput, targets: CenterTargets, cfg: ModelConfig) -> dict[str, torch.Tensor]:
     "Heatmap focal + center_reg_weight x L1 at the supervised cells (centre, or its center_reg_radius neighbourhood); returns `loss` and its parts."
-    t = CenterTargets(*(x.to(out.cls.device) for x in (targets.heatmap, targets.index, targets.reg, targets.mask)))
+    t = CenterTargets(*(x.to(out.cls.device) for x in (targets.heatmap, targets.index, targets.reg, targets.mask, targets.dir)))
     cls_l = center_focal_loss(out.cls, t.heatmap)
     B = out.reg.shape[0]
     pred = out.reg.reshape(B, 8, -1).gather(2, t.index[:, None, :].expand(B, 8, -1)).transpose(1, 2)   # (B, N, 8)
     m = t.mask[..., None].to(pred.dtype)
     reg_l = (F.l1_loss(pred, t.reg, reduction="none") * m).sum() / m.sum().clamp(min=1)
     loss = cls_l + cfg.center_reg_weight * reg_l
-    return {"loss": loss, "cls": cls_l.detach(), "reg": reg_l.detach(), "dir": torch.zeros_like(cls_l).detach()}
+    dir_l = torch.zeros_like(cls_l)
+    if out.dir.shape[1]:                                                                       # heading bins (center_yaw axis)
+        nd = out.dir.shape[1]
+        logits = out.dir.reshape(B, nd, -1).gather(2, t.index[:, None, :].expand(B, nd, -1))       # (B, bins, N)
+        dir_l = (F.cross_entropy(logits, t.dir, reduction="none") * m[..., 0]).sum() / m.sum().clamp(min=1)
+        loss = loss + cfg.dir_weight * dir_l
+    return {"loss": loss, "cls": cls_l.detach(), "reg": reg_l.detach(), "dir": dir_l.detach()}
 
-def center_decode(out: HeadOutput, grid: BEVGrid) -> tuple[torch.Tensor, torch.Tensor]:
-    "Every cell's box (B, h*w, 7) and score (B, h*w) from center-head maps; cells that are not 3x3 heatmap maxima score 0."
+def center_decode(out: HeadOutput, grid: BEVGrid, yaw_code: str = "sincos") -> tuple[torch.Tensor, torch.Tensor]:
+    "Every cell's box (B, h*w, 7) and score (B, h*w) from center-head maps (`yaw_code`: ModelConfig.center_yaw); cells that are not 3x3 heatmap maxima score 0."
     B, _, h, w = out.cls.shape
     r, v = grid.lidar_range, grid.voxel
     heat = out.cls.sigmoid()
@@ -446,6 +464,8 @@ def center_decode(out: HeadOutput, grid: BEVGrid) -> tuple[torch.Tensor, torch.T
     y = r[1] + (rows + g[:, 1]) * v[1]
     size = g[:, 3:6].clamp(max=5).exp()                                                        # h, w, l
     yaw = torch.atan2(g[:, 6], g[:, 7])
+    if yaw_code == "axis":                                                      # axis angle, flipped by the heading bin
+        yaw = yaw / 2 + (math.pi * out.dir.argmax(1) if out.dir.shape[1] else 0)
     boxes = torch.stack([x, y, g[:, 2], size[:, 2], size[:, 1], size[:, 0], wrap_angle(yaw)], -1)   # (B, h, w, 7)
     return boxes.reshape(B, -1, 7), scores.reshape(B, -1)
 
@@ -460,7 +480,7 @@ class PointPillarsDetector(nn.Module):
         self.backbone = ResNetBEVBackbone(self.encoder.out_channels, cfg.layer_nums, cfg.layer_strides, cfg.num_filters,
                                           cfg.upsample_filters, cfg.shrink_channels)
         self.head = (AnchorHead(self.backbone.out_channels, cfg.num_anchors, cfg.dir_bins) if cfg.head == "anchor"
-                     else CenterHead(self.backbone.out_channels))
+                     else CenterHead(self.backbone.out_channels, dir_bins=2 if cfg.center_yaw == "axis" else 0))
         for mod in self.modules():
             if isinstance(mod, nn.modules.batchnorm._BatchNorm): mod.momentum = cfg.bn_momentum
         rots = tuple(math.radians(r) for r in cfg.anchor_rotations)
@@ -505,7 +525,7 @@ class PointPillarsDetector(nn.Module):
         return detection_loss(out, self.targets(gt_boxes, gt_mask), self.cfg)
 
     def postprocess(self, out: HeadOutput) -> list[Detections]:
-        if self.cfg.head == "center": return postprocess_boxes(*center_decode(out, self.cfg.message_grid), self.cfg)
+        if self.cfg.head == "center": return postprocess_boxes(*center_decode(out, self.cfg.message_grid, self.cfg.center_yaw), self.cfg)
         return postprocess(out, self.anchors, self.cfg)
 
 def pad_boxes(boxes: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
