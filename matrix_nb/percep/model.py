@@ -11,7 +11,7 @@ __all__ = ['ModelConfig', 'pillar_point_features', 'PillarVFE', 'BasicBlock', 'R
 
 # %% ../../nbs/54_percep.model.ipynb #1e2a387e
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Literal
 
 import numpy as np
@@ -399,9 +399,9 @@ def center_targets(gt_boxes: torch.Tensor, gt_mask: torch.Tensor, grid: BEVGrid,
     col, row = fx.floor().long(), fy.floor().long()
     mask = gt_mask & (col >= 0) & (col < w) & (row >= 0) & (row < h)
     yaw = gt[..., 6]
-    if cfg.center_yaw == "axis":                       # the box axis (period pi) + whether the heading is axis + pi
+    if cfg.center_yaw == "axis":              # the box axis (period pi) + the heading's half turn, as the anchor head's bins
         yr = torch.stack([torch.sin(2 * yaw), torch.cos(2 * yaw)], -1)
-        heading = (wrap_angle(yaw - torch.atan2(yr[..., 0], yr[..., 1]) / 2).abs() > math.pi / 2).long()
+        heading = direction_bin(yaw, -math.pi / 2, 2)
     else:
         yr = torch.stack([torch.sin(yaw), torch.cos(yaw)], -1); heading = torch.zeros_like(col)
     reg = torch.cat([torch.stack([fx - col, fy - row, gt[..., 2], gt[..., 5].clamp(min=1e-3).log(),
@@ -437,7 +437,7 @@ def center_focal_loss(logits: torch.Tensor, heat: torch.Tensor, alpha: float = 2
 
 def center_loss(out: HeadOutput, targets: CenterTargets, cfg: ModelConfig) -> dict[str, torch.Tensor]:
     "Heatmap focal + center_reg_weight x L1 at the supervised cells (centre, or its center_reg_radius neighbourhood); returns `loss` and its parts."
-    t = CenterTargets(*(x.to(out.cls.device) for x in (targets.heatmap, targets.index, targets.reg, targets.mask, targets.dir)))
+    t = CenterTargets(*(getattr(targets, f.name).to(out.cls.device) for f in fields(targets)))
     cls_l = center_focal_loss(out.cls, t.heatmap)
     B = out.reg.shape[0]
     pred = out.reg.reshape(B, 8, -1).gather(2, t.index[:, None, :].expand(B, 8, -1)).transpose(1, 2)   # (B, N, 8)
@@ -464,8 +464,8 @@ def center_decode(out: HeadOutput, grid: BEVGrid, yaw_code: str = "sincos") -> t
     y = r[1] + (rows + g[:, 1]) * v[1]
     size = g[:, 3:6].clamp(max=5).exp()                                                        # h, w, l
     yaw = torch.atan2(g[:, 6], g[:, 7])
-    if yaw_code == "axis":                                                      # axis angle, flipped by the heading bin
-        yaw = yaw / 2 + (math.pi * out.dir.argmax(1) if out.dir.shape[1] else 0)
+    if yaw_code == "axis":                        # axis angle in [-pi/2, pi/2) (center_targets' bin 0), turned by bin x pi
+        yaw = torch.remainder(yaw / 2 + math.pi / 2, math.pi) - math.pi / 2 + (math.pi * out.dir.argmax(1) if out.dir.shape[1] else 0)
     boxes = torch.stack([x, y, g[:, 2], size[:, 2], size[:, 1], size[:, 0], wrap_angle(yaw)], -1)   # (B, h, w, 7)
     return boxes.reshape(B, -1, 7), scores.reshape(B, -1)
 
