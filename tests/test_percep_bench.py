@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from conftest import ROOT
 
@@ -42,6 +43,12 @@ def test_pragcomm_volume_smallest(tmp_path):
     assert r3.returncode == 0, r3.stderr[-2000:]
     assert "joint fine-tuning (topk_uniform 0-1)" in r3.stdout, r3.stdout
     assert (tmp_path / "bench" / "joint-topk_uniform-0-1" / "model.pt").is_file()
+    r4 = run_bench(tmp_path / "bench", "--grow-blocks", "2")       # message encoder deepened at fine-tuning
+    assert r4.returncode == 0, r4.stderr[-2000:]
+    assert "first stage grown to 2 blocks" in r4.stdout and LINE.match(r4.stdout.strip().splitlines()[-1]), r4.stdout
+    for d in ("dense_cont-b2", "joint-b2"):
+        ck = torch.load(tmp_path / "bench" / d / "model.pt", map_location="cpu", weights_only=False)
+        assert "detector.backbone.stages.0.1.conv1.weight" in ck["model"], d
 
 
 def test_pragcomm_volume_bad_joint_ratio(tmp_path):
@@ -54,4 +61,11 @@ def test_pragcomm_volume_bad_joint_ratio(tmp_path):
 def test_pragcomm_volume_bad_center_reg_radius(tmp_path):
     r = run_bench(tmp_path / "bench", "--head", "center", "--center-reg-radius", "-1")
     assert r.returncode == 2 and "--center-reg-radius" in r.stderr.strip().splitlines()[-1], r.stderr
+    assert not (tmp_path / "bench").exists()                 # rejected before anything is written
+
+
+def test_pragcomm_volume_bad_layer_nums(tmp_path):
+    for flag, bad in (("--layer-nums", "3,x"), ("--layer-nums", "3,1"), ("--grow-blocks", "1")):
+        r = run_bench(tmp_path / "bench", flag, bad)
+        assert r.returncode == 2 and flag in r.stderr.strip().splitlines()[-1], r.stderr
     assert not (tmp_path / "bench").exists()                 # rejected before anything is written

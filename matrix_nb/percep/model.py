@@ -39,6 +39,7 @@ class ModelConfig:
     num_filters: tuple[int, ...] = param((64, 128, 256), "channels of each stage (brief §2); the first is the message width")
     upsample_filters: tuple[int, ...] = param((128, 128, 128), "channels each stage is upsampled to (brief §2)")
     shrink_channels: int = param(256, "channels after the 3x3 shrink conv (brief §2); 0 = no shrink")
+    zero_init_residual: bool = param(False, "start every residual block as the identity: its last BatchNorm's gamma 0 (torchvision's zero_init_residual). Blocks added to a trained checkpoint (a larger layer_nums loaded with init_checkpoint, e.g. a deeper message encoder) then start exactly where the checkpoint left off")
     head: Literal["anchor", "center"] = param("anchor", "detection head: anchor (PointPillars, brief §2 step 9) or center (CenterPoint-style heatmap + 8 regression maps)")
     anchor_size: tuple[float, float, float] = param((3.9, 1.6, 1.56), "anchor l, w, h, m (brief §2)")
     anchor_rotations: tuple[float, ...] = param((0.0, 90.0), "anchor yaws, degrees (2 anchors per cell, brief §2)")
@@ -483,6 +484,7 @@ class PointPillarsDetector(nn.Module):
                      else CenterHead(self.backbone.out_channels, dir_bins=2 if cfg.center_yaw == "axis" else 0))
         for mod in self.modules():
             if isinstance(mod, nn.modules.batchnorm._BatchNorm): mod.momentum = cfg.bn_momentum
+            if cfg.zero_init_residual and isinstance(mod, BasicBlock): nn.init.zeros_(mod.bn2.weight)
         rots = tuple(math.radians(r) for r in cfg.anchor_rotations)
         self.register_buffer("anchors", make_anchors(cfg.grid, cfg.stride, cfg.anchor_size, rots, cfg.anchor_z).reshape(-1, 7),
                              persistent=False)

@@ -60,7 +60,7 @@ class TrainConfig(ModelConfig, DataConfig):
     codebook_task_weight: float = param(0.0, "pragcomm: weight of the task-space (detection output) loss of the codebook (brief §3; 0 = off)")
     codebook_init: bool = param(True, "pragcomm: seed the codewords from the first batch's features on a fresh run (55_percep.codebook.init_codebook)")
     backbone_fix: bool = param(False, "stage 2: freeze the detector; train only fusion/communication (brief §3)")
-    init_checkpoint: str | None = param(None, "weights to start from: the detector's, and the communication module's too when it is built from this config and the checkpoint has one of the same shape (stage 2: the stage-1 model.pt; a joint fine-tuning: the stage-2 one)")
+    init_checkpoint: str | None = param(None, "weights to start from: the detector's, and the communication module's too when it is built from this config and the checkpoint has one of the same shape (stage 2: the stage-1 model.pt; a joint fine-tuning: the stage-2 one); blocks the checkpoint lacks (a larger layer_nums) start as the identity with zero_init_residual")
     out: str | None = param(None, "run directory (rerunning resumes); default runs/percep-train-<time>")
     save_every: int = param(200, "checkpoint every N steps (and at every epoch end)")
     log_every: int = param(10, "log the loss every N steps")
