@@ -7,9 +7,9 @@ import subprocess
 import sys
 
 import pytest
-import torch
 
 from conftest import ROOT
+from matrix_nb.percep.train import load_checkpoint
 
 LINE = re.compile(r"^pragcomm_volume: ap50_pragcomm=(\S+) ap50_dense=(\S+) ap50_nofusion=(\S+) "
                   r"bytes_per_frame=(\S+) volume_ratio=(\S+)$")
@@ -47,7 +47,7 @@ def test_pragcomm_volume_smallest(tmp_path):
     assert r4.returncode == 0, r4.stderr[-2000:]
     assert "first stage grown to 2 blocks" in r4.stdout and LINE.match(r4.stdout.strip().splitlines()[-1]), r4.stdout
     for d in ("dense_cont-b2", "joint-b2"):
-        ck = torch.load(tmp_path / "bench" / d / "model.pt", map_location="cpu", weights_only=False)
+        ck = load_checkpoint(tmp_path / "bench" / d / "model.pt")
         assert "detector.backbone.stages.0.1.conv1.weight" in ck["model"], d
 
 
