@@ -251,6 +251,10 @@ def parse():
     ap.add_argument("--joint-init", choices=["stage2", "stage1"], default="stage2",
                     help="joint fine-tuning starts from stage 2 (the detector and its trained codebook) or from stage 1 "
                          "(the detector, a freshly seeded codebook)")
+    ap.add_argument("--joint-gt", choices=["all", "knowable"], default="all",
+                    help="boxes supervising the fused output in the joint fine-tuning (58_percep.train gt_filter): every "
+                         "ego box, or only those the ego could know (its own LiDAR hits them or a sent cell is near); "
+                         "knowable trains in joint...-knowable/")
     ap.add_argument("--joint-lr", type=float, default=5e-4, help="learning rate of the joint fine-tuning (and dense continuation)")
     ap.add_argument("--head", choices=["anchor", "center"], default="anchor",
                     help="detection head of every model (54_percep.model): PointPillars anchors or CenterPoint-style heatmap")
@@ -361,10 +365,12 @@ def main():
         j["init_checkpoint"] = str((r2 if a.joint_init == "stage2" else r1).out / "model.pt")
         ratio = a.joint_ratio
         jdir = ("joint" if a.joint_select == "threshold" else f"joint-{a.joint_select}-{ratio[0]:g}-{ratio[1]:g}") + sfx
+        jdir += "-knowable" if a.joint_gt == "knowable" else ""
         rj = train(TrainConfig(**{**base, "lr": a.joint_lr, **grow}, **j, out=str(out / jdir), comm="pragcomm",
                                comm_thre=a.joint_thre, comm_train_select=a.joint_select, comm_train_ratio=ratio,
-                               codebook_stage_sizes=a.codebook, codebook_groups=a.groups))
+                               codebook_stage_sizes=a.codebook, codebook_groups=a.groups, gt_filter=a.joint_gt))
         how = f"thre {a.joint_thre}" if a.joint_select == "threshold" else f"{a.joint_select} {ratio[0]:g}-{ratio[1]:g}"
+        how += ", supervised on knowable boxes" if a.joint_gt == "knowable" else ""
         how += f", first stage grown to {a.grow_blocks} blocks" if a.grow_blocks else ""
         print(f"joint fine-tuning ({how}): {rj.steps} steps; dense continued {rd.steps} steps "
               f"[{time.time() - t0:.0f}s]", flush=True)
