@@ -168,9 +168,8 @@ def knowable_gt(batch, masks: list, grid: BEVGrid, dilate: int = 2) -> torch.Ten
         if dilate: sent = F.max_pool2d(sent[None, None], 2 * dilate + 1, 1, dilate)[0, 0]
         boxes = batch.gt_boxes[b, :n].detach().float().cpu()
         reached = (_in_boxes(xy, boxes)[0] & (sent.cpu() > 0)[None]).flatten(1).any(1)       # (n,)
-        own = set(batch.agent_gt_ids[sl.start].tolist())
-        seen = torch.tensor([int(i) in own for i in batch.gt_ids[b, :n].tolist()], dtype=torch.bool)
-        keep[b, :n] = (reached | seen).to(keep.device) & batch.gt_mask[b, :n]
+        seen = torch.isin(batch.gt_ids[b, :n], batch.agent_gt_ids[sl.start].to(batch.gt_ids.device))   # the ego's own labels
+        keep[b, :n] = (reached.to(keep.device) | seen.to(keep.device)) & batch.gt_mask[b, :n]
     return keep
 
 # %% ../../nbs/58_percep.train.ipynb #3e18c161
