@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['IoUKind', 'boxes_iou_3d', 'boxes_iou', 'in_eval_range', 'match_frame', 'voc_ap', 'average_precision', 'EvalConfig',
-           'APAccumulator', 'evaluate_ap']
+           'APAccumulator', 'evaluate_ap', 'error_breakdown']
 
 # %% ../../nbs/59_percep.eval.ipynb #560bb76a
 from dataclasses import dataclass
@@ -178,3 +178,35 @@ def evaluate_ap(frames, cfg: EvalConfig | None = None) -> dict:
     acc = APAccumulator(cfg)
     for f in frames: acc.add(f.boxes, f.scores, f.gt_boxes)
     return acc.summary()
+
+# %% ../../nbs/59_percep.eval.ipynb #f2a4c6e8
+def error_breakdown(frames, iou_thr: float = 0.5, score_thr: float = 0.3, loc_iou: float = 0.1,
+                    cfg: EvalConfig | None = None) -> dict:
+    "Recall on ego-seen / collaborator-only vehicles, misses and false positives split into mislocalized / none (see above)."
+    if not 0 < loc_iou < iou_thr <= 1: raise ValueError(f"needs 0 < loc_iou < iou_thr <= 1, got loc_iou={loc_iou}, iou_thr={iou_thr}")
+    c = cfg or EvalConfig()
+    n = dict(frames=0, seen=0, seen_found=0, collab=0, collab_found=0, miss_mislocalized=0, miss_none=0,
+             fp_mislocalized=0, fp_ghost=0)
+    for f in frames:
+        pred, sc, gt = _np(f.boxes), _np(f.scores, None), _np(f.gt_boxes)
+        seen = getattr(f, "gt_seen", None)
+        seen = np.ones(len(gt), bool) if seen is None else _np(seen, None).astype(bool)
+        if len(seen) != len(gt): raise ValueError(f"{len(gt)} ground-truth boxes but {len(seen)} gt_seen flags")
+        pred = pred[sc >= score_thr]
+        if c.eval_range is not None or c.dist_range is not None:
+            pred = pred[in_eval_range(pred, c.eval_range, c.min_corners, c.dist_range)]
+            k = in_eval_range(gt, c.eval_range, c.min_corners, c.dist_range); gt, seen = gt[k], seen[k]
+        iou = boxes_iou(pred, gt, c.iou) if len(pred) and len(gt) else np.zeros((len(pred), len(gt)))
+        best_gt = iou.max(0) if len(pred) else np.zeros(len(gt))       # per vehicle, its best detection's IoU
+        best_det = iou.max(1) if len(gt) else np.zeros(len(pred))      # per detection, its best vehicle's IoU
+        found = best_gt >= iou_thr
+        n["frames"] += 1
+        n["seen"] += int(seen.sum()); n["seen_found"] += int((found & seen).sum())
+        n["collab"] += int((~seen).sum()); n["collab_found"] += int((found & ~seen).sum())
+        n["miss_mislocalized"] += int((~found & (best_gt >= loc_iou)).sum()); n["miss_none"] += int((best_gt < loc_iou).sum())
+        fp = best_det < iou_thr
+        n["fp_mislocalized"] += int((fp & (best_det >= loc_iou)).sum()); n["fp_ghost"] += int((best_det < loc_iou).sum())
+    rate = lambda a, b: n[a] / n[b] if n[b] else float("nan")
+    return {**n, "recall_seen": rate("seen_found", "seen"), "recall_collab": rate("collab_found", "collab"),
+            "fp_per_frame": (n["fp_mislocalized"] + n["fp_ghost"]) / max(n["frames"], 1)}
+

@@ -230,6 +230,7 @@ class FrameDetections:
     gt_ids: torch.Tensor         # (K,) object (track) ids
     T_world_ego: torch.Tensor    # (4, 4) the ego LiDAR's pose (to place boxes in the world for tracking)
     stats: dict = field(default_factory=dict)   # communication stats (intermediate mode)
+    gt_seen: torch.Tensor | None = None         # (K,) bool: the box is in the ego's own labels (synthetic scenes: its LiDAR hits it)
 
 def iter_detections(model: CollabModel, ds: CollabDataset, mode: str = "intermediate", comm: Comm | None = None,
                     batch_size: int = 1, desc: str | None = None):
@@ -238,10 +239,12 @@ def iter_detections(model: CollabModel, ds: CollabDataset, mode: str = "intermed
     for s in progress(range(0, len(ds), batch_size), desc or f"detect {mode}", unit="batch"):
         batch = collate_collab([ds[i] for i in range(s, min(s + batch_size, len(ds)))])
         res, stats = detect(model, batch, mode, comm, return_stats=True)
-        for b, r in enumerate(res):
+        for b, (r, sl) in enumerate(zip(res, agent_slices(batch.record_len))):
             m = batch.gt_mask[b]
+            ids = batch.gt_ids[b][m]
+            seen = torch.isin(ids.cpu(), batch.agent_gt_ids[sl.start].cpu())
             yield FrameDetections(batch.scenario[b], batch.frame[b], r.boxes.cpu(), r.scores.cpu(), batch.gt_boxes[b][m],
-                                  batch.gt_ids[b][m], batch.T_world_ego[b], stats[b] if stats else {})
+                                  ids, batch.T_world_ego[b], stats[b] if stats else {}, seen)
 
 # %% ../../nbs/58_percep.train.ipynb #b1a82fb9
 def freeze_detector(model: CollabModel):
