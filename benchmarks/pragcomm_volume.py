@@ -269,6 +269,11 @@ def parse():
                     help="boxes supervising the fused output in the joint fine-tuning (58_percep.train gt_filter): every "
                          "ego box, or only those the ego could know (its own LiDAR hits them or a sent cell is near); "
                          "knowable trains in joint...-knowable/")
+    ap.add_argument("--select", choices=["cells", "boxes"], default="cells",
+                    help="what a collaborator selects in the joint fine-tuning and the evaluation: cells whose gated confidence "
+                         "exceeds the threshold (PragComm), or the footprints of its own detections above --box-score whose "
+                         "request exceeds the threshold over the whole footprint (56_percep.comm select_boxes)")
+    ap.add_argument("--box-score", type=float, default=0.3, help="--select boxes: score above which a sender's detections are candidates")
     ap.add_argument("--joint-lr", type=float, default=5e-4, help="learning rate of the joint fine-tuning (and dense continuation)")
     ap.add_argument("--head", choices=["anchor", "center"], default="anchor",
                     help="detection head of every model (54_percep.model): PointPillars anchors or CenterPoint-style heatmap")
@@ -318,6 +323,8 @@ def parse():
     except ValueError: ap.error(f"--layer-nums: three positive integers (blocks per stage), got {a.layer_nums!r}")
     if a.grow_blocks and (a.grow_blocks <= a.layer_nums[0] or a.joint_steps <= 0):
         ap.error(f"--grow-blocks: more than the first stage's {a.layer_nums[0]} blocks, and only with --joint-steps")
+    if not 0 <= a.box_score <= 1: ap.error(f"--box-score: in [0, 1] expected, got {a.box_score}")
+    if a.select == "boxes" and a.joint_steps <= 0: ap.error("--select boxes: only with --joint-steps (the detector is fine-tuned to it)")
     if a.center_reg_radius < 0: ap.error(f"--center-reg-radius: >= 0 expected, got {a.center_reg_radius}")
     a.size = size
     a.eval_size = a.eval_geometry or size
@@ -329,7 +336,7 @@ def main():
     t0 = time.time()
     import torch
     from matrix_nb.percep.comm import CommConfig, Communicator
-    from matrix_nb.percep.eval import evaluate_ap
+    from matrix_nb.percep.eval import error_breakdown, evaluate_ap
     from matrix_nb.percep.synth import SynthConfig, make_dataset as make_scenes
     from matrix_nb.percep.train import TrainConfig, iter_detections, make_dataset, train
     from matrix_nb.percep.train import load_model as load_trained
@@ -380,12 +387,15 @@ def main():
         ratio = a.joint_ratio
         jdir = ("joint" if a.joint_select == "threshold" else f"joint-{a.joint_select}-{ratio[0]:g}-{ratio[1]:g}") + sfx
         jdir += "-knowable" if a.joint_gt == "knowable" else ""
+        jdir += f"-boxes{a.box_score:g}" if a.select == "boxes" else ""
         rj = train(TrainConfig(**{**base, "lr": a.joint_lr, **grow}, **j, out=str(out / jdir), comm="pragcomm",
                                comm_thre=a.joint_thre, comm_train_select=a.joint_select, comm_train_ratio=ratio,
-                               codebook_stage_sizes=a.codebook, codebook_groups=a.groups, gt_filter=a.joint_gt))
+                               codebook_stage_sizes=a.codebook, codebook_groups=a.groups, gt_filter=a.joint_gt,
+                               comm_select=a.select, comm_box_score=a.box_score))
         how = f"thre {a.joint_thre}" if a.joint_select == "threshold" else f"{a.joint_select} {ratio[0]:g}-{ratio[1]:g}"
         how += ", supervised on knowable boxes" if a.joint_gt == "knowable" else ""
         how += f", first stage grown to {a.grow_blocks} blocks" if a.grow_blocks else ""
+        how += f", box selection (score > {a.box_score:g})" if a.select == "boxes" else ""
         print(f"joint fine-tuning ({how}): {rj.steps} steps; dense continued {rd.steps} steps "
               f"[{time.time() - t0:.0f}s]", flush=True)
     if a.eval_size != a.size:                                                # same pillars, another extent
@@ -405,7 +415,7 @@ def main():
 
     def ap50(model, mode, comm=None, desc=None):
         frames = list(iter_detections(model, test, mode, comm, desc=desc))
-        s = evaluate_ap(frames)
+        s = {**evaluate_ap(frames), "breakdown": error_breakdown(frames)}
         links = sum(len(f.stats.get("per_link", [])) for f in frames)
         nbytes = sum(f.stats.get("bytes", 0) for f in frames)
         cells = sum(f.stats.get("cells", 0) for f in frames)
@@ -417,13 +427,14 @@ def main():
         import numpy as np
         from matrix_nb.percep.comm import IndexCoder, Message
         ck = (rj if a.joint_steps > 0 else r2).out / "model.pt"
-        key = {"checkpoint": str(ck), "mtime": ck.stat().st_mtime, "thre": a.thre, "frames": a.coder_frames}
+        key = {"checkpoint": str(ck), "mtime": ck.stat().st_mtime, "thre": a.thre, "frames": a.coder_frames,
+               **({"select": a.select, "box_score": a.box_score} if a.select == "boxes" else {})}
         path = out / "index_coder.json"
         if path.exists() and json.loads(path.read_text()).get("key") == key:
             return IndexCoder.from_dict(json.loads(path.read_text()))
         tr = make_dataset(TrainConfig(**base), train=False, split="train")
         tr.index = tr.index[::max(1, len(tr.index) // a.coder_frames)][:a.coder_frames]
-        comm = Communicator(CommConfig(mode="pragcomm", comm_thre=a.thre), cb, head=head)
+        comm = Communicator(CommConfig(mode="pragcomm", comm_thre=a.thre, select=a.select, box_score=a.box_score), cb, head=head)
         codes = [Message.from_bytes(buf, f.stats["format"]).codes for f in iter_detections(model, tr, "intermediate", comm, desc="index coder")
                  for buf in f.stats["messages"].values()]
         if not codes:
@@ -451,14 +462,23 @@ def main():
     coder = fit_coder(m2, cb, head) if a.entropy == "static" else None
     res = {}
     print(f"pragcomm messages: {a.header} header, positions auto (bitmap | delta | runs | rice), indices "
-          + (f"Huffman-coded (tables fitted on {a.coder_frames} training frames at thre {a.thre})" if coder else "fixed log2 K bits"))
+          + (f"Huffman-coded (tables fitted on {a.coder_frames} training frames at thre {a.thre})" if coder else "fixed log2 K bits")
+          + (f"; box selection: each collaborator's detections above {a.box_score:g}, sent when the request exceeds the "
+             "threshold over the whole footprint" if a.select == "boxes" else ""))
     for t, st in sorted(set(a.sweep) | {(a.thre, a.send_stages)}, key=lambda p: (p[0], -(p[1] or 99))):
-        comm = Communicator(CommConfig(mode="pragcomm", comm_thre=t, send_stages=st, header=a.header), cb, head=head, coder=coder)
-        name = f"pragcomm thre={t}" + (f" r={st}" if st else "")
+        comm = Communicator(CommConfig(mode="pragcomm", comm_thre=t, send_stages=st, header=a.header, select=a.select,
+                                       box_score=a.box_score), cb, head=head, coder=coder)
+        name = f"pragcomm{' boxes' if a.select == 'boxes' else ''} thre={t}" + (f" r={st}" if st else "")
         ap, s, b, ratio, cells, _ = ap50(m2, "intermediate", comm, name)
-        res[t, st] = (ap, b, ratio)
+        res[t, st] = (ap, b, ratio, s)
         print(f"{name:<22} {s['ap30']:6.3f} {s['ap50']:6.3f} {s['ap70']:6.3f} {b:12.1f} {cells:11.1f} {ratio:9.0f}")
-    ap_p, b_p, ratio = res[a.thre, a.send_stages]
+    ap_p, b_p, ratio, _ = res[a.thre, a.send_stages]
+    print("where the AP goes (detections with score >= 0.3, IoU 0.5; 59_percep.eval error_breakdown):")
+    for name, e in (("no_fusion", sn["breakdown"]), ("dense intermediate", sd["breakdown"]),
+                    (f"pragcomm thre={a.thre}", res[a.thre, a.send_stages][3]["breakdown"])):
+        print(f"  {name:<22} recall ego-seen {e['recall_seen']:.3f} collaborator-only {e['recall_collab']:.3f} "
+              f"(of {e['seen']} / {e['collab']}); missed but overlapped (IoU 0.1-0.5) {e['miss_mislocalized']}, missed outright "
+              f"{e['miss_none']}; false positives/frame {e['fp_per_frame']:.2f} ({e['fp_mislocalized']} mislocalized, {e['fp_ghost']} ghosts)")
     print(f"targets: ratio>=32700 {ratio >= 32700}; ap50_pragcomm >= ap50_dense-0.01 {ap_p >= ap_dense - 0.01}; "
           f"ap50_pragcomm > ap50_nofusion {ap_p > ap_nof}  (message geometry={a.eval_size} {g.H}x{g.W}x{C}, "
           f"trained at {a.size}, {time.time() - t0:.0f}s total)")

@@ -49,6 +49,11 @@ def test_pragcomm_volume_smallest(tmp_path):
     for d in ("dense_cont-b2", "joint-b2"):
         ck = load_checkpoint(tmp_path / "bench" / d / "model.pt")
         assert "detector.backbone.stages.0.1.conv1.weight" in ck["model"], d
+    r5 = run_bench(tmp_path / "bench", "--select", "boxes", "--box-score", "0")   # box-footprint selection
+    assert r5.returncode == 0, r5.stderr[-2000:]
+    assert "box selection (score > 0)" in r5.stdout and "pragcomm boxes thre=0.01" in r5.stdout, r5.stdout
+    assert (tmp_path / "bench" / "joint-boxes0" / "model.pt").is_file() and LINE.match(r5.stdout.strip().splitlines()[-1])
+    assert "where the AP goes" in r5.stdout and "collaborator-only" in r5.stdout, r5.stdout
 
 
 def test_pragcomm_volume_bad_joint_ratio(tmp_path):
@@ -68,4 +73,12 @@ def test_pragcomm_volume_bad_layer_nums(tmp_path):
     for flag, bad in (("--layer-nums", "3,x"), ("--layer-nums", "3,1"), ("--grow-blocks", "1")):
         r = run_bench(tmp_path / "bench", flag, bad)
         assert r.returncode == 2 and flag in r.stderr.strip().splitlines()[-1], r.stderr
+    assert not (tmp_path / "bench").exists()                 # rejected before anything is written
+
+
+def test_pragcomm_volume_bad_box_selection(tmp_path):
+    r = run_bench(tmp_path / "bench", "--select", "boxes", "--box-score", "2")
+    assert r.returncode == 2 and "--box-score" in r.stderr.strip().splitlines()[-1], r.stderr
+    r = run_bench(tmp_path / "bench", "--select", "boxes", "--joint-steps", "0")
+    assert r.returncode == 2 and "--select boxes" in r.stderr.strip().splitlines()[-1], r.stderr
     assert not (tmp_path / "bench").exists()                 # rejected before anything is written

@@ -5,10 +5,11 @@
 # %% auto #0
 __all__ = ['POSITION_CODINGS', 'KINDS', 'ENTROPY_CODED', 'float_volume_bytes', 'codebook_volume_bytes', 'log2_volume',
            'CommConfig', 'request_map', 'select_cells', 'select_topk', 'draw_train_ratio', 'box_footprint',
-           'varint_encode', 'varint_decode', 'rice_encode', 'rice_cost', 'BitReader', 'encode_positions',
-           'decode_positions', 'pack_indices', 'unpack_indices', 'huffman_lengths', 'canonical_codes', 'IndexCoder',
-           'MessageFormat', 'Message', 'message_from_map', 'map_from_message', 'Communicator', 'box_flow_grid',
-           'box_flow_warp', 'smax_fusion', 'synthetic_message_maps', 'volume_accounting']
+           'box_regions', 'select_boxes', 'varint_encode', 'varint_decode', 'rice_encode', 'rice_cost', 'BitReader',
+           'encode_positions', 'decode_positions', 'pack_indices', 'unpack_indices', 'huffman_lengths',
+           'canonical_codes', 'IndexCoder', 'MessageFormat', 'Message', 'message_from_map', 'map_from_message',
+           'Communicator', 'box_flow_grid', 'box_flow_warp', 'smax_fusion', 'synthetic_message_maps',
+           'volume_accounting']
 
 # %% ../../nbs/56_percep.comm.ipynb #d933ab30
 import heapq
@@ -59,6 +60,8 @@ class CommConfig:
     between: Literal["silent", "reuse"] = param("silent", "between full exchanges: collaborators send nothing, or the receiver reuses the last message (0 bytes)")
     train_select: Literal["threshold", "topk_uniform", "topk_loguniform"] = param("threshold", "selection in training: comm_thre as at inference, or the top-K gated cells of each link with K = H·W·ratio, ratio drawn per call from train_ratio uniformly (Where2comm's official training proxy, (0, 1)) or log-uniformly (weights the sparse regime PragComm runs at)")
     train_ratio: tuple[float, float] = param((0.0, 1.0), "train_select topk_*: range of the sent fraction of cells (lo > 0 for topk_loguniform)")
+    select: Literal["cells", "boxes"] = param("cells", "what a collaborator selects: the cells whose request-gated confidence exceeds comm_thre (Where2comm, PragComm), or the footprints of its own detected boxes (score > box_score) whose request exceeds comm_thre over the whole footprint (see select_boxes)")
+    box_score: float = param(0.3, "select boxes: the sender's detections above this score are the candidates")
     train_quantize: Literal["selected", "all"] = param("selected", "in training, quantize (and compute the codebook loss on) the selected cells (what is sent; cheap) or all collaborator cells")
 
     def validate(self):
@@ -67,6 +70,7 @@ class CommConfig:
         lo, hi = self.train_ratio
         if not 0 <= lo <= hi <= 1: raise ConfigError(f"must be 0 <= lo <= hi <= 1, got {self.train_ratio}", key="train_ratio")
         if self.train_select == "topk_loguniform" and lo <= 0: raise ConfigError(f"topk_loguniform needs lo > 0, got {lo}", key="train_ratio")
+        if not 0 <= self.box_score <= 1: raise ConfigError(f"must be in [0, 1], got {self.box_score}", key="box_score")
         if self.skip_scale < 1: raise ConfigError(f"must be >= 1, got {self.skip_scale}", key="skip_scale")
 
     def __post_init__(self): self.validate()
@@ -120,6 +124,32 @@ def _in_boxes(xy: torch.Tensor, boxes: torch.Tensor) -> tuple[torch.Tensor, torc
     u, v = d[..., 0] * c + d[..., 1] * s, -d[..., 0] * s + d[..., 1] * c             # box frame
     inside = (u.abs() <= boxes[:, 3].reshape(sh) / 2) & (v.abs() <= boxes[:, 4].reshape(sh) / 2)
     return inside, torch.stack([u, v], -1)
+
+# %% ../../nbs/56_percep.comm.ipynb #d4f6a8c0
+def box_regions(boxes: torch.Tensor, grid: BEVGrid) -> torch.Tensor:
+    "Footprint of each box (N, 7) on `grid`: (N, H, W) bool, True at the cells whose centres lie inside the box."
+    boxes = torch.as_tensor(boxes, dtype=torch.float32).reshape(-1, 7)
+    if not len(boxes): return torch.zeros(0, grid.H, grid.W, dtype=torch.bool, device=boxes.device)
+    return _in_boxes(cell_centers(grid, boxes).to(torch.float32), boxes)[0]
+
+def select_boxes(regions: list, shape: tuple[int, int], ego_index: int = 0, thre: float = 0.01,
+                 request: torch.Tensor | None = None) -> torch.Tensor:
+    """Masks (A, H, W): agent j sends the union of the footprints `regions[j]` (n_j, H, W) whose `request` exceeds `thre`
+    on every cell (all of them when `request` is None); the ego's row all True."""
+    H, W = shape
+    dev = request.device if request is not None else next((r.device for r in regions if r is not None), None)
+    masks = torch.zeros(len(regions), H, W, dtype=torch.bool, device=dev)
+    for j, r in enumerate(regions):
+        if j == ego_index or r is None or not len(r): continue
+        r = r.to(device=dev, dtype=torch.bool)
+        if r.shape[-2:] != (H, W): raise ValueError(f"regions[{j}] must be (n, {H}, {W}), got {tuple(r.shape)}")
+        if request is not None:
+            low = torch.where(r, request.reshape(1, H, W), torch.ones_like(request.reshape(1, H, W))).flatten(1).amin(1)
+            r = r[low > thre]
+        if len(r): masks[j] = r.any(0)
+    masks[ego_index] = True
+    return masks
+
 
 # %% ../../nbs/56_percep.comm.ipynb #1eea16ac
 POSITION_CODINGS = {"full": 0, "bitmap": 1, "delta": 2, "runs": 3, "rice": 4}
@@ -626,8 +656,9 @@ Communicator._train_rows = _train_rows
 
 # %% ../../nbs/56_percep.comm.ipynb #c2435700
 def _comm_forward(self, feats: torch.Tensor, conf: torch.Tensor, ego_index: int = 0, frame: int | None = None,
-                  request: torch.Tensor | None = None):
-    "Features after communication (A, C, H, W) and stats; `request` (H, W) replaces the complement request map."
+                  request: torch.Tensor | None = None, regions: list | None = None):
+    """Features after communication (A, C, H, W) and stats; `request` (H, W) replaces the complement request map;
+    `regions` (per agent, (n, H, W) box footprints in the ego frame) are what `select="boxes"` chooses from."""
     A, C, H, W = feats.shape
     if conf.shape != (A, 1, H, W): raise ValueError(f"confidence maps must be {(A, 1, H, W)}, got {tuple(conf.shape)}")
     if not 0 <= ego_index < A: raise ValueError(f"ego_index {ego_index} out of range for {A} agents")
@@ -640,7 +671,10 @@ def _comm_forward(self, feats: torch.Tensor, conf: torch.Tensor, ego_index: int 
     else:
         c = conf
         if request is None and cfg.request == "complement": request = request_map(c[ego_index, 0])
-        if training and cfg.train_select != "threshold":
+        if cfg.select == "boxes":
+            if regions is None: raise ValueError("select='boxes' needs the senders' box footprints (regions=; 57_percep.fusion.intermediate_forward passes them)")
+            masks = select_boxes(regions, (H, W), ego_index, cfg.comm_thre, request)
+        elif training and cfg.train_select != "threshold":
             masks = select_topk(c, ego_index, round(H * W * draw_train_ratio(cfg)), request)
         else: masks = select_cells(c, ego_index, cfg.comm_thre, request)
     if cfg.mode == "none" or not full: masks = masks & False

@@ -78,6 +78,21 @@ class CollabOutput:
     conf: torch.Tensor | None                      # (A, 1, h, w) own-frame confidence maps
     stats: list[dict] = field(default_factory=list)  # per sample, from `comm`
 
+def _sender_detections(model: PointPillarsDetector, single, hw) -> tuple[list[Detections], BEVGrid]:
+    "Every agent's own detections (no gradient) and the grid of its message maps (h, w)."
+    g = model.cfg.grid
+    mg = g if tuple(hw) == g.shape else g.downsample(g.H // hw[0])
+    with torch.no_grad(): return model.postprocess(single), mg
+
+def _regions(dets: list[Detections], T: torch.Tensor, sl: slice, grid: BEVGrid, score: float) -> list:
+    "Per agent of one sample (ego first, None): footprints (n, h, w) of its detections above `score`, in the ego frame."
+    from matrix_nb.percep.comm import box_regions                                          # comm builds on this module
+    out = [None]
+    for a in range(sl.start + 1, sl.stop):
+        d = dets[a]; b = d.boxes[d.scores > score]
+        out.append(box_regions(transform_boxes(T[a].to(b), b) if len(b) else b, grid))
+    return out
+
 def intermediate_forward(model: PointPillarsDetector, batch, fuser: nn.Module, comm: Comm = dense_comm,
                          T: torch.Tensor | None = None, with_single: bool = True) -> CollabOutput:
     "Encode every agent, warp to each ego, communicate (`comm`), fuse (`fuser`) and decode (brief §2, steps 4-9)."
@@ -86,10 +101,13 @@ def intermediate_forward(model: PointPillarsDetector, batch, fuser: nn.Module, c
     if with_single or comm is not dense_comm: single, conf = model.detect_single(feat)
     else: single, conf = None, feat.new_zeros(feat.shape[0], 1, *feat.shape[2:])             # dense needs no confidence
     fused, stats = [], []
+    boxes = getattr(getattr(comm, "cfg", None), "select", "cells") == "boxes"
+    if boxes: dets, mg = _sender_detections(model, single, feat.shape[-2:])
     for sl in agent_slices(batch.record_len):
         f = warp_to_ego(feat[sl], T[sl], model.cfg.grid)
         c = warp_to_ego(conf[sl], T[sl], model.cfg.grid)
-        f, st = comm(f, c, ego_index=0)
+        if boxes: f, st = comm(f, c, ego_index=0, regions=_regions(dets, T, sl, mg, comm.cfg.box_score))
+        else: f, st = comm(f, c, ego_index=0)
         fused.append(fuser(f, ego_index=0)); stats.append(st)
     return CollabOutput(model.decode(torch.cat(fused)), single, conf, stats)
 
