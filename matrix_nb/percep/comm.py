@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['POSITION_CODINGS', 'KINDS', 'ENTROPY_CODED', 'float_volume_bytes', 'codebook_volume_bytes', 'log2_volume',
-           'CommConfig', 'request_map', 'select_cells', 'select_topk', 'draw_train_ratio', 'box_footprint',
-           'box_regions', 'select_boxes', 'varint_encode', 'varint_decode', 'rice_encode', 'rice_cost', 'BitReader',
+           'CommConfig', 'request_map', 'select_cells', 'select_topk', 'draw_train_ratio', 'box_regions',
+           'box_footprint', 'select_boxes', 'varint_encode', 'varint_decode', 'rice_encode', 'rice_cost', 'BitReader',
            'encode_positions', 'decode_positions', 'pack_indices', 'unpack_indices', 'huffman_lengths',
            'canonical_codes', 'IndexCoder', 'MessageFormat', 'Message', 'message_from_map', 'map_from_message',
            'Communicator', 'box_flow_grid', 'box_flow_warp', 'smax_fusion', 'synthetic_message_maps',
@@ -110,11 +110,15 @@ def draw_train_ratio(cfg: "CommConfig", generator: torch.Generator | None = None
     return math.exp(math.log(lo) + u * (math.log(hi) - math.log(lo))) if cfg.train_select == "topk_loguniform" else lo + u * (hi - lo)
 
 # %% ../../nbs/56_percep.comm.ipynb #23414b48
+def box_regions(boxes: torch.Tensor, grid: BEVGrid) -> torch.Tensor:
+    "Footprint of each box (N, 7) on `grid`: (N, H, W) bool, True at the cells whose centres lie inside the box."
+    boxes = torch.as_tensor(boxes, dtype=torch.float32).reshape(-1, 7)
+    if not len(boxes): return torch.zeros(0, grid.H, grid.W, dtype=torch.bool, device=boxes.device)
+    return _in_boxes(cell_centers(grid, boxes).to(torch.float32), boxes)[0]
+
 def box_footprint(boxes: torch.Tensor, grid: BEVGrid) -> torch.Tensor:
     "Map (H, W) that is 1 at the cells whose centres lie inside any box (N, 7) footprint on `grid`, else 0."
-    boxes = torch.as_tensor(boxes, dtype=torch.float32).reshape(-1, 7)
-    xy = cell_centers(grid, boxes).to(torch.float32)                                 # (H, W, 2)
-    return _in_boxes(xy, boxes)[0].any(0).to(torch.float32)
+    return box_regions(boxes, grid).any(0).to(torch.float32)
 
 def _in_boxes(xy: torch.Tensor, boxes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     "Whether points xy (..., 2) lie in each box footprint (N, ...), and their box-frame coordinates (N, ..., 2)."
@@ -126,12 +130,6 @@ def _in_boxes(xy: torch.Tensor, boxes: torch.Tensor) -> tuple[torch.Tensor, torc
     return inside, torch.stack([u, v], -1)
 
 # %% ../../nbs/56_percep.comm.ipynb #d4f6a8c0
-def box_regions(boxes: torch.Tensor, grid: BEVGrid) -> torch.Tensor:
-    "Footprint of each box (N, 7) on `grid`: (N, H, W) bool, True at the cells whose centres lie inside the box."
-    boxes = torch.as_tensor(boxes, dtype=torch.float32).reshape(-1, 7)
-    if not len(boxes): return torch.zeros(0, grid.H, grid.W, dtype=torch.bool, device=boxes.device)
-    return _in_boxes(cell_centers(grid, boxes).to(torch.float32), boxes)[0]
-
 def select_boxes(regions: list, shape: tuple[int, int], ego_index: int = 0, thre: float = 0.01,
                  request: torch.Tensor | None = None) -> torch.Tensor:
     """Masks (A, H, W): agent j sends the union of the footprints `regions[j]` (n_j, H, W) whose `request` exceeds `thre`

@@ -78,12 +78,6 @@ class CollabOutput:
     conf: torch.Tensor | None                      # (A, 1, h, w) own-frame confidence maps
     stats: list[dict] = field(default_factory=list)  # per sample, from `comm`
 
-def _sender_detections(model: PointPillarsDetector, single, hw) -> tuple[list[Detections], BEVGrid]:
-    "Every agent's own detections (no gradient) and the grid of its message maps (h, w)."
-    g = model.cfg.grid
-    mg = g if tuple(hw) == g.shape else g.downsample(g.H // hw[0])
-    with torch.no_grad(): return model.postprocess(single), mg
-
 def _regions(dets: list[Detections], T: torch.Tensor, sl: slice, grid: BEVGrid, score: float) -> list:
     "Per agent of one sample (ego first, None): footprints (n, h, w) of its detections above `score`, in the ego frame."
     from matrix_nb.percep.comm import box_regions                                          # comm builds on this module
@@ -102,11 +96,12 @@ def intermediate_forward(model: PointPillarsDetector, batch, fuser: nn.Module, c
     else: single, conf = None, feat.new_zeros(feat.shape[0], 1, *feat.shape[2:])             # dense needs no confidence
     fused, stats = [], []
     boxes = getattr(getattr(comm, "cfg", None), "select", "cells") == "boxes"
-    if boxes: dets, mg = _sender_detections(model, single, feat.shape[-2:])
+    if boxes:
+        with torch.no_grad(): dets = model.postprocess(single)                           # every agent's own detections
     for sl in agent_slices(batch.record_len):
         f = warp_to_ego(feat[sl], T[sl], model.cfg.grid)
         c = warp_to_ego(conf[sl], T[sl], model.cfg.grid)
-        if boxes: f, st = comm(f, c, ego_index=0, regions=_regions(dets, T, sl, mg, comm.cfg.box_score))
+        if boxes: f, st = comm(f, c, ego_index=0, regions=_regions(dets, T, sl, model.cfg.message_grid, comm.cfg.box_score))
         else: f, st = comm(f, c, ego_index=0)
         fused.append(fuser(f, ego_index=0)); stats.append(st)
     return CollabOutput(model.decode(torch.cat(fused)), single, conf, stats)
