@@ -29,7 +29,7 @@ from .codebook import Codebook, CodebookConfig, fit_codebook, init_codebook
 from .comm import CommConfig, Communicator, IndexCoder, box_flow_warp, log2_volume, smax_fusion
 from .data import CollabDataset, collate_collab
 from .eval import EvalConfig, evaluate_ap
-from .fusion import late_merge, warp_to_ego
+from .fusion import late_merge, sender_regions, warp_to_ego
 from .geometry import invert_transform, transform_boxes
 from .track import TrackEvalConfig, Tracker, TrackerConfig, evaluate_tracking, merge_predicted
 from .train import CollabModel, FrameDetections, TrainConfig, detect, load_checkpoint, load_model, train
@@ -69,6 +69,8 @@ class ExperimentConfig:
     prune: bool = param(True, "collaborator pruning: empty links carry nothing")
     thre_sweep: list[float] = param([], "comm_thre values swept for the AP-vs-volume curves")
     thre_methods: list[str] = param(["where2comm", "pragcomm"], "methods the threshold sweep runs")
+    box_thre_sweep: list[float] = param([], "comm_thre values swept by pragcomm with box selection (the package's extension: a collaborator sends the footprints of its own detections, 56_percep.comm select_boxes)")
+    box_score: float = param(0.3, "box-selection settings: the sender's detections above this score are the candidates")
     stage_sizes: list[int] = param([256, 256, 256], "codebook K per stage at the operating point (brief §3)")
     groups: int = param(2, "codebook groups m (brief §3)")
     codebook_sweep: list[str] = param([], "codebooks swept (pragcomm): 'KxR' or 'K1,K2,...', e.g. [4x1, 16x2, 256x3]")
@@ -110,6 +112,8 @@ class ExperimentConfig:
         if not self.methods: raise ConfigError("needs at least one method", key="methods")
         for t in [self.comm_thre, *self.thre_sweep]:
             if not 0 <= t <= 1: raise ConfigError(f"thresholds must be in [0, 1], got {t}", key="thre_sweep")
+        for k, v in [("box_thre_sweep", t) for t in self.box_thre_sweep] + [("box_score", self.box_score)]:
+            if not 0 <= v <= 1: raise ConfigError(f"must be in [0, 1], got {v}", key=k)
         for s in [self.skip_scale, *self.skip_sweep]:
             if s < 1: raise ConfigError(f"must be >= 1, got {s}", key="skip_sweep")
         if any(v < 0 for v in self.pose_noise_sweep): raise ConfigError("must be >= 0", key="pose_noise_sweep")
@@ -130,7 +134,7 @@ def _setting(method, cfg: ExperimentConfig, sweep="point", **kw) -> dict:
 
 SWEEP_KEYS = ("methods", "thre_sweep", "thre_methods", "codebook_sweep", "skip_sweep", "skip_methods", "pose_noise_sweep",
               "latency_sweep", "robust_methods", "ablation", "ablation_skip", "comm_thre", "stage_sizes", "skip_scale",
-              "request", "prune", "out", "device", "cache_frames", "codebook_dir")
+              "request", "prune", "out", "device", "cache_frames", "codebook_dir", "box_thre_sweep", "box_score")
 
 def setting_id(dataset: str, s: dict, cfg: ExperimentConfig | None = None, checkpoint: str | None = None) -> str:
     "The stable id of setting `s` on `dataset` (sweep label excluded) under the result-affecting fields of `cfg`."
@@ -142,6 +146,7 @@ def plan_settings(cfg: ExperimentConfig) -> list[dict]:
     "Every setting of `cfg`: the operating point per method, then the one-factor sweeps."
     out = [_setting(m, cfg) for m in cfg.methods]
     out += [_setting(m, cfg, "thre", comm_thre=t) for m in cfg.thre_methods for t in cfg.thre_sweep if m in ("where2comm", "pragcomm")]
+    out += [_setting("pragcomm", cfg, "thre_boxes", comm_thre=t, select="boxes", box_score=cfg.box_score) for t in cfg.box_thre_sweep]
     out += [_setting("pragcomm", cfg, "codebook", stage_sizes=_codebook_spec(s)) for s in cfg.codebook_sweep]
     out += [_setting(m, cfg, "skip", skip_scale=k) for m in cfg.skip_methods for k in cfg.skip_sweep if m in INTERMEDIATE]
     out += [_setting(m, cfg, "pose_noise", pose_noise=float(v)) for m in cfg.robust_methods for v in cfg.pose_noise_sweep]
@@ -276,10 +281,13 @@ def _early_bytes(points, A: int) -> tuple[list[dict], float, float]:
 def _intermediate(model: CollabModel, batch, comm: Communicator, t: int, tmp: _Temporal | None, merge: bool):
     "Detections and comm stats of one sample (batch of 1) with communication `comm` at sequence frame `t`."
     det = model.detector
-    feat = det.encode(batch); _, conf = det.detect_single(feat)
+    feat = det.encode(batch); single, conf = det.detect_single(feat)
     T = batch.T_ego_from_agent
     f = warp_to_ego(feat, T, det.cfg.grid); c = warp_to_ego(conf, T, det.cfg.grid)
-    f2, st = comm(f, c, ego_index=0, frame=t)
+    regions = None
+    if comm.cfg.select == "boxes":                                      # each sender's own detections, ego frame
+        regions = sender_regions(det.postprocess(single), T, slice(0, len(feat)), det.cfg.message_grid, comm.cfg.box_score)
+    f2, st = comm(f, c, ego_index=0, frame=t, regions=regions)
     fused = model.fuser(f2, ego_index=0)
     pred_now = None
     Tw = batch.T_world_ego[0].detach().cpu().numpy().astype(np.float64)
@@ -307,8 +315,9 @@ def setting_comm(method: str, s: dict, cfg: ExperimentConfig, codebook: Codebook
     "The `Communicator` of an intermediate method at setting `s` (None for the other methods)."
     if method not in INTERMEDIATE: return None
     pick = lambda k: s.get(k) if s.get(k) is not None else getattr(cfg, k)
+    boxes = {"select": "boxes", "box_score": s["box_score"]} if s.get("select") == "boxes" else {}
     cc = CommConfig(mode=method, comm_thre=pick("comm_thre"), request=pick("request"), prune=pick("prune"),
-                    skip_scale=s["skip_scale"])
+                    skip_scale=s["skip_scale"], **boxes)
     if method != "pragcomm": return Communicator(cc).eval()
     return Communicator(cc, codebook, coder=coder).eval()
 

@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['FUSERS', 'warp_to_ego', 'MaxFusion', 'AttentionFusion', 'make_fuser', 'Comm', 'dense_comm', 'agent_slices',
-           'CollabOutput', 'intermediate_forward', 'early_points', 'ego_forward', 'early_forward', 'late_merge',
-           'late_forward']
+           'CollabOutput', 'sender_regions', 'intermediate_forward', 'early_points', 'ego_forward', 'early_forward',
+           'late_merge', 'late_forward']
 
 # %% ../../nbs/57_percep.fusion.ipynb #269563f7
 from dataclasses import dataclass, field
@@ -78,7 +78,7 @@ class CollabOutput:
     conf: torch.Tensor | None                      # (A, 1, h, w) own-frame confidence maps
     stats: list[dict] = field(default_factory=list)  # per sample, from `comm`
 
-def _regions(dets: list[Detections], T: torch.Tensor, sl: slice, grid: BEVGrid, score: float) -> list:
+def sender_regions(dets: list[Detections], T: torch.Tensor, sl: slice, grid: BEVGrid, score: float) -> list:
     "Per agent of one sample (ego first, None): footprints (n, h, w) of its detections above `score`, in the ego frame."
     from matrix_nb.percep.comm import box_regions                                          # comm builds on this module
     out = [None]
@@ -101,7 +101,7 @@ def intermediate_forward(model: PointPillarsDetector, batch, fuser: nn.Module, c
     for sl in agent_slices(batch.record_len):
         f = warp_to_ego(feat[sl], T[sl], model.cfg.grid)
         c = warp_to_ego(conf[sl], T[sl], model.cfg.grid)
-        if boxes: f, st = comm(f, c, ego_index=0, regions=_regions(dets, T, sl, model.cfg.message_grid, comm.cfg.box_score))
+        if boxes: f, st = comm(f, c, ego_index=0, regions=sender_regions(dets, T, sl, model.cfg.message_grid, comm.cfg.box_score))
         else: f, st = comm(f, c, ego_index=0)
         fused.append(fuser(f, ego_index=0)); stats.append(st)
     return CollabOutput(model.decode(torch.cat(fused)), single, conf, stats)

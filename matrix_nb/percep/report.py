@@ -84,9 +84,9 @@ def plot_ap_vs_volume(df, metrics: Sequence[str] = ("ap50", "ap70"), x: str = "l
     fig = Figure(figsize=(4.2 * len(metrics), 3.4))
     axes = fig.subplots(1, len(metrics), squeeze=False)[0]
     for ax, m in zip(axes, metrics):
-        for name, g in _series(df, x, method):
-            if len(g) > 1: ax.plot(g[x], g[m], marker="o", ms=3, label=name)
-            else: ax.scatter(g[x], g[m], marker="*", s=60, label=name, zorder=3)
+        for i, (name, g) in enumerate(_series(df, x, method)):                   # one colour per method, lines and stars alike
+            if len(g) > 1: ax.plot(g[x], g[m], marker="o", ms=3, label=name, color=f"C{i % 10}")
+            else: ax.scatter(g[x], g[m], marker="*", s=60, label=name, zorder=3, color=f"C{i % 10}")
         if mark_ratio is not None:
             ref, ratio = mark_ratio
             sel = df[df[method] == ref]
