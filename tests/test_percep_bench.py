@@ -54,6 +54,10 @@ def test_pragcomm_volume_smallest(tmp_path):
     assert "box selection (score > 0)" in r5.stdout and "pragcomm boxes thre=0.01" in r5.stdout, r5.stdout
     assert (tmp_path / "bench" / "joint-boxes0" / "model.pt").is_file() and LINE.match(r5.stdout.strip().splitlines()[-1])
     assert "where the AP goes" in r5.stdout and "collaborator-only" in r5.stdout, r5.stdout
+    r6 = run_bench(tmp_path / "bench", "--select", "boxes", "--box-score", "0", "--eval-select", "both")   # same model, boxes + cells
+    assert r6.returncode == 0, r6.stderr[-2000:]
+    assert "plus the cells above the threshold" in r6.stdout and "pragcomm both thre=0.01" in r6.stdout, r6.stdout
+    assert "2 steps" in r6.stdout and LINE.match(r6.stdout.strip().splitlines()[-1]), r6.stdout       # joint-boxes0 reused
 
 
 def test_pragcomm_volume_bad_joint_ratio(tmp_path):
@@ -81,4 +85,6 @@ def test_pragcomm_volume_bad_box_selection(tmp_path):
     assert r.returncode == 2 and "--box-score" in r.stderr.strip().splitlines()[-1], r.stderr
     r = run_bench(tmp_path / "bench", "--select", "boxes", "--joint-steps", "0")
     assert r.returncode == 2 and "--select boxes" in r.stderr.strip().splitlines()[-1], r.stderr
+    r = run_bench(tmp_path / "bench", "--eval-select", "both")
+    assert r.returncode == 2 and "--eval-select" in r.stderr.strip().splitlines()[-1], r.stderr
     assert not (tmp_path / "bench").exists()                 # rejected before anything is written

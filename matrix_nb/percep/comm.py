@@ -60,7 +60,7 @@ class CommConfig:
     between: Literal["silent", "reuse"] = param("silent", "between full exchanges: collaborators send nothing, or the receiver reuses the last message (0 bytes)")
     train_select: Literal["threshold", "topk_uniform", "topk_loguniform"] = param("threshold", "selection in training: comm_thre as at inference, or the top-K gated cells of each link with K = H·W·ratio, ratio drawn per call from train_ratio uniformly (Where2comm's official training proxy, (0, 1)) or log-uniformly (weights the sparse regime PragComm runs at)")
     train_ratio: tuple[float, float] = param((0.0, 1.0), "train_select topk_*: range of the sent fraction of cells (lo > 0 for topk_loguniform)")
-    select: Literal["cells", "boxes"] = param("cells", "what a collaborator selects: the cells whose request-gated confidence exceeds comm_thre (Where2comm, PragComm), or the footprints of its own detected boxes (score > box_score) whose request exceeds comm_thre over the whole footprint (see select_boxes)")
+    select: Literal["cells", "boxes", "both"] = param("cells", "what a collaborator selects: the cells whose request-gated confidence exceeds comm_thre (Where2comm, PragComm), the footprints of its own detected boxes (score > box_score) whose request exceeds comm_thre over the whole footprint (see select_boxes), or both (the union)")
     box_score: float = param(0.3, "select boxes: the sender's detections above this score are the candidates")
     train_quantize: Literal["selected", "all"] = param("selected", "in training, quantize (and compute the codebook loss on) the selected cells (what is sent; cheap) or all collaborator cells")
 
@@ -669,9 +669,10 @@ def _comm_forward(self, feats: torch.Tensor, conf: torch.Tensor, ego_index: int 
     else:
         c = conf
         if request is None and cfg.request == "complement": request = request_map(c[ego_index, 0])
-        if cfg.select == "boxes":
-            if regions is None: raise ValueError("select='boxes' needs the senders' box footprints (regions=; 57_percep.fusion.intermediate_forward passes them)")
+        if cfg.select != "cells":
+            if regions is None: raise ValueError(f"select={cfg.select!r} needs the senders' box footprints (regions=; 57_percep.fusion.intermediate_forward passes them)")
             masks = select_boxes(regions, (H, W), ego_index, cfg.comm_thre, request)
+            if cfg.select == "both": masks |= select_cells(c, ego_index, cfg.comm_thre, request)
         elif training and cfg.train_select != "threshold":
             masks = select_topk(c, ego_index, round(H * W * draw_train_ratio(cfg)), request)
         else: masks = select_cells(c, ego_index, cfg.comm_thre, request)

@@ -285,7 +285,7 @@ def _intermediate(model: CollabModel, batch, comm: Communicator, t: int, tmp: _T
     T = batch.T_ego_from_agent
     f = warp_to_ego(feat, T, det.cfg.grid); c = warp_to_ego(conf, T, det.cfg.grid)
     regions = None
-    if comm.cfg.select == "boxes":                                      # each sender's own detections, ego frame
+    if comm.cfg.select != "cells":                                      # each sender's own detections, ego frame
         regions = sender_regions(det.postprocess(single), T, slice(0, len(feat)), det.cfg.message_grid, comm.cfg.box_score)
     f2, st = comm(f, c, ego_index=0, frame=t, regions=regions)
     fused = model.fuser(f2, ego_index=0)

@@ -95,7 +95,7 @@ def intermediate_forward(model: PointPillarsDetector, batch, fuser: nn.Module, c
     if with_single or comm is not dense_comm: single, conf = model.detect_single(feat)
     else: single, conf = None, feat.new_zeros(feat.shape[0], 1, *feat.shape[2:])             # dense needs no confidence
     fused, stats = [], []
-    boxes = getattr(getattr(comm, "cfg", None), "select", "cells") == "boxes"
+    boxes = getattr(getattr(comm, "cfg", None), "select", "cells") != "cells"          # boxes or both
     if boxes:
         with torch.no_grad(): dets = model.postprocess(single)                           # every agent's own detections
     for sl in agent_slices(batch.record_len):

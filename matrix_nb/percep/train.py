@@ -58,7 +58,7 @@ class TrainConfig(ModelConfig, DataConfig):
     comm_thre: float = param(0.01, "where2comm/pragcomm: confidence threshold of the cells sent (Where2comm's 0.01)")
     comm_train_select: Literal["threshold", "topk_uniform", "topk_loguniform"] = param("threshold", "where2comm/pragcomm: cells sent in training: by comm_thre, or each link's top-K with a random K per step (56_percep.comm CommConfig.train_select; topk_uniform over (0, 1) is Where2comm's official training proxy)")
     comm_train_ratio: tuple[float, float] = param((0.0, 1.0), "comm_train_select topk_*: range of the fraction of cells sent")
-    comm_select: Literal["cells", "boxes"] = param("cells", "where2comm/pragcomm: what a collaborator selects, cells by confidence or its own detected boxes' footprints (56_percep.comm CommConfig.select)")
+    comm_select: Literal["cells", "boxes", "both"] = param("cells", "where2comm/pragcomm: what a collaborator selects, cells by confidence, its own detected boxes' footprints, or both (56_percep.comm CommConfig.select)")
     comm_box_score: float = param(0.3, "comm_select boxes: score above which a sender's detections are candidates")
     gt_filter: Literal["all", "knowable"] = param("all", "where2comm/pragcomm training: supervise the fused output on every ego box (all), or only on the boxes the ego could know - hit by its own LiDAR, or within gt_filter_dilate cells of a cell a collaborator sent (knowable; see `knowable_gt`)")
     gt_filter_dilate: int = param(2, "gt_filter knowable: a box counts as reached when a sent cell lies within this many cells of its footprint")
