@@ -311,7 +311,7 @@ def parse():
                          "convolutional, so weights trained on the --quick window of the same 0.8 m pillar grid run "
                          "on the paper's 100 x 352 message map (58_percep.train's load_model overrides)")
     ap.add_argument("--out", default="runs/pragcomm_bench", help="run folder (reused on rerun)")
-    ap.add_argument("--thre", type=float, default=0.01, help="PragComm sending threshold of the last line")
+    ap.add_argument("--thre", type=float, default=0.01, help="PragComm sending threshold of the last line (unless --budget-ratio) and of the index coder's tables")
     ap.add_argument("--train-thre", type=float, default=0.01, help="sending threshold while training stage 2 (Where2comm's 0.01)")
     ap.add_argument("--sweep", default="0.01,0.02,0.05,0.1,0.3",
                     help="points of the printed sweep: thresholds, each optionally with the codebook stages sent (0.1:2 = "
@@ -322,6 +322,14 @@ def parse():
                     help="codebook indices: Huffman-coded with tables fitted on training-split messages (56_percep.comm "
                          "IndexCoder), or fixed log2 K bits each (the brief's payload)")
     ap.add_argument("--coder-frames", type=int, default=40, help="training frames the index coder is fitted on")
+    ap.add_argument("--budget-ratio", type=float, default=0,
+                    help="fit the last line's threshold to a volume ratio instead of --thre: the lowest threshold (step 0.01, "
+                         "from --budget-lo) whose bytes per link on --calib-frames training frames stay within full map / "
+                         "(ratio x (1 + --budget-margin)) (58_percep.train threshold_for_budget; no test frame or label is used)")
+    ap.add_argument("--budget-margin", type=float, default=0.05,
+                    help="--budget-ratio: safety margin for the test frames' bytes differing from the training frames'")
+    ap.add_argument("--budget-lo", type=float, default=0.1, help="--budget-ratio: lowest threshold searched")
+    ap.add_argument("--calib-frames", type=int, default=80, help="--budget-ratio: training frames the threshold is fitted on")
     ap.add_argument("--header", choices=["compact", "full"], default="compact",
                     help="message header (56_percep.comm): compact (link format agreed at set-up) or full (self-describing)")
     ap.add_argument("--nofusion", choices=["shared", "train"], default=None,
@@ -342,11 +350,12 @@ def parse():
                     help="boxes supervising the fused output in the joint fine-tuning (58_percep.train gt_filter): every "
                          "ego box, or only those the ego could know (its own LiDAR hits them or a sent cell is near); "
                          "knowable trains in joint...-knowable/")
-    ap.add_argument("--select", choices=["cells", "boxes"], default="cells",
+    ap.add_argument("--select", choices=["cells", "boxes", "both"], default="cells",
                     help="what a collaborator selects in the joint fine-tuning and the evaluation: cells whose gated confidence "
-                         "exceeds the threshold (PragComm), or the footprints of its own detections above --box-score whose "
-                         "request exceeds the threshold over the whole footprint (56_percep.comm select_boxes)")
-    ap.add_argument("--box-score", type=float, default=0.3, help="--select boxes: score above which a sender's detections are candidates")
+                         "exceeds the threshold (PragComm), the footprints of its own detections above --box-score whose "
+                         "request exceeds the threshold over the whole footprint (56_percep.comm select_boxes), or both "
+                         "(their union at the same threshold); boxes / both train in joint-<select><box-score>/")
+    ap.add_argument("--box-score", type=float, default=0.3, help="--select boxes|both: score above which a sender's detections are candidates")
     ap.add_argument("--eval-select", choices=["cells", "boxes", "both"], default=None,
                     help="what collaborators select at evaluation (default: --select); both = the requested box footprints "
                          "plus the threshold cells (56_percep.comm select='both'), e.g. after fine-tuning with --select boxes")
@@ -400,10 +409,14 @@ def parse():
     if a.grow_blocks and (a.grow_blocks <= a.layer_nums[0] or a.joint_steps <= 0):
         ap.error(f"--grow-blocks: more than the first stage's {a.layer_nums[0]} blocks, and only with --joint-steps")
     if not 0 <= a.box_score <= 1: ap.error(f"--box-score: in [0, 1] expected, got {a.box_score}")
-    if a.select == "boxes" and a.joint_steps <= 0: ap.error("--select boxes: only with --joint-steps (the detector is fine-tuned to it)")
+    if a.select != "cells" and a.joint_steps <= 0:
+        ap.error(f"--select {a.select}: only with --joint-steps (the detector is fine-tuned to it)")
     a.eval_select = a.eval_select or a.select
-    if a.eval_select != "cells" and a.select != "boxes":
-        ap.error(f"--eval-select {a.eval_select}: only with --select boxes (the detector is fine-tuned to box footprints)")
+    if a.eval_select != "cells" and a.select == "cells":
+        ap.error(f"--eval-select {a.eval_select}: only with --select boxes|both (the detector is fine-tuned to box footprints)")
+    if a.budget_ratio < 0 or a.budget_margin < 0 or not 0 <= a.budget_lo < 1 or a.calib_frames < 1:
+        ap.error(f"--budget-ratio / --budget-margin: >= 0, --budget-lo in [0, 1), --calib-frames >= 1; got {a.budget_ratio}, "
+                 f"{a.budget_margin}, {a.budget_lo}, {a.calib_frames}")
     if a.center_reg_radius < 0: ap.error(f"--center-reg-radius: >= 0 expected, got {a.center_reg_radius}")
     a.size = size
     a.eval_size = a.eval_geometry or size
@@ -417,7 +430,7 @@ def main():
     from matrix_nb.percep.comm import CommConfig, Communicator
     from matrix_nb.percep.eval import error_breakdown, evaluate_ap
     from matrix_nb.percep.synth import SynthConfig, make_dataset as make_scenes
-    from matrix_nb.percep.train import TrainConfig, iter_detections, make_dataset, train
+    from matrix_nb.percep.train import TrainConfig, iter_detections, make_dataset, threshold_for_budget, train
     from matrix_nb.percep.train import load_model as load_trained
 
     out = Path(a.out)
@@ -466,7 +479,7 @@ def main():
         ratio = a.joint_ratio
         jdir = ("joint" if a.joint_select == "threshold" else f"joint-{a.joint_select}-{ratio[0]:g}-{ratio[1]:g}") + sfx
         jdir += "-knowable" if a.joint_gt == "knowable" else ""
-        jdir += f"-boxes{a.box_score:g}" if a.select == "boxes" else ""
+        jdir += f"-{a.select}{a.box_score:g}" if a.select != "cells" else ""
         rj = train(TrainConfig(**{**base, "lr": a.joint_lr, **grow}, **j, out=str(out / jdir), comm="pragcomm",
                                comm_thre=a.joint_thre, comm_train_select=a.joint_select, comm_train_ratio=ratio,
                                codebook_stage_sizes=a.codebook, codebook_groups=a.groups, gt_filter=a.joint_gt,
@@ -474,7 +487,7 @@ def main():
         how = f"thre {a.joint_thre}" if a.joint_select == "threshold" else f"{a.joint_select} {ratio[0]:g}-{ratio[1]:g}"
         how += ", supervised on knowable boxes" if a.joint_gt == "knowable" else ""
         how += f", first stage grown to {a.grow_blocks} blocks" if a.grow_blocks else ""
-        how += f", box selection (score > {a.box_score:g})" if a.select == "boxes" else ""
+        how += f", {'box' if a.select == 'boxes' else 'box + cell'} selection (score > {a.box_score:g})" if a.select != "cells" else ""
         print(f"joint fine-tuning ({how}): {rj.steps} steps; dense continued {rd.steps} steps "
               f"[{time.time() - t0:.0f}s]", flush=True)
     if a.eval_size != a.size:                                                # same pillars, another extent
@@ -500,6 +513,12 @@ def main():
         cells = sum(f.stats.get("cells", 0) for f in frames)
         return s["ap50"], s, nbytes / len(frames), links * full_link / max(nbytes, 1), cells / len(frames), links / len(frames)
 
+    def train_frames(n):
+        "n training-split frames spread over the split (evaluation mode: no augmentation)."
+        tr = make_dataset(TrainConfig(**base), train=False, split="train")
+        tr.index = tr.index[::max(1, len(tr.index) // n)][:n]
+        return tr
+
     def fit_coder(model, cb, head):
         "Static Huffman tables of the indices PragComm sends on training frames at --thre (cached in the run folder)."
         import json
@@ -511,8 +530,7 @@ def main():
         path = out / "index_coder.json"
         if path.exists() and json.loads(path.read_text()).get("key") == key:
             return IndexCoder.from_dict(json.loads(path.read_text()))
-        tr = make_dataset(TrainConfig(**base), train=False, split="train")
-        tr.index = tr.index[::max(1, len(tr.index) // a.coder_frames)][:a.coder_frames]
+        tr = train_frames(a.coder_frames)
         comm = Communicator(CommConfig(mode="pragcomm", comm_thre=a.thre, select=a.eval_select, box_score=a.box_score), cb, head=head)
         codes = [Message.from_bytes(buf, f.stats["format"]).codes for f in iter_detections(model, tr, "intermediate", comm, desc="index coder")
                  for buf in f.stats["messages"].values()]
@@ -539,15 +557,26 @@ def main():
     cb = m2.comm_module.codebook
     head = m2.comm_module.head
     coder = fit_coder(m2, cb, head) if a.entropy == "static" else None
+    def comm_at(t, stages=a.send_stages):
+        return Communicator(CommConfig(mode="pragcomm", comm_thre=t, send_stages=stages, header=a.header, select=a.eval_select,
+                                       box_score=a.box_score), cb, head=head, coder=coder)
+
+    coder_thre = a.thre
+    if a.budget_ratio:                                                       # the operating point, fitted on training frames
+        budget = full_link / (a.budget_ratio * (1 + a.budget_margin))
+        bp = threshold_for_budget(m2, train_frames(a.calib_frames), comm_at, budget, lo=a.budget_lo, desc="budget")
+        print(f"budget: ratio {a.budget_ratio:g} with margin {a.budget_margin:g} = {budget:.1f} B per link; threshold fitted on "
+              f"{a.calib_frames} training frames: {bp.thre:g} ({bp.bytes_per_link:.1f} B per link there); probes "
+              + ", ".join(f"{t:g}: {v:.0f}" for t, v in bp.probes.items()), flush=True)
+        a.thre = bp.thre
     res = {}
     print(f"pragcomm messages: {a.header} header, positions auto (bitmap | delta | runs | rice), indices "
-          + (f"Huffman-coded (tables fitted on {a.coder_frames} training frames at thre {a.thre})" if coder else "fixed log2 K bits")
+          + (f"Huffman-coded (tables fitted on {a.coder_frames} training frames at thre {coder_thre})" if coder else "fixed log2 K bits")
           + (f"; box selection: each collaborator's detections above {a.box_score:g}, sent when the request exceeds the "
              "threshold over the whole footprint" + (", plus the cells above the threshold" if a.eval_select == "both" else "")
              if a.eval_select != "cells" else ""))
     for t, st in sorted(set(a.sweep) | {(a.thre, a.send_stages)}, key=lambda p: (p[0], -(p[1] or 99))):
-        comm = Communicator(CommConfig(mode="pragcomm", comm_thre=t, send_stages=st, header=a.header, select=a.eval_select,
-                                       box_score=a.box_score), cb, head=head, coder=coder)
+        comm = comm_at(t, st)
         name = f"pragcomm{'' if a.eval_select == 'cells' else ' ' + a.eval_select} thre={t}" + (f" r={st}" if st else "")
         ap, s, b, ratio, cells, _ = ap50(m2, "intermediate", comm, name)
         res[t, st] = (ap, b, ratio, s)

@@ -58,6 +58,16 @@ def test_pragcomm_volume_smallest(tmp_path):
     assert r6.returncode == 0, r6.stderr[-2000:]
     assert "plus the cells above the threshold" in r6.stdout and "pragcomm both thre=0.01" in r6.stdout, r6.stdout
     assert "2 steps" in r6.stdout and LINE.match(r6.stdout.strip().splitlines()[-1]), r6.stdout       # joint-boxes0 reused
+    r7 = run_bench(tmp_path / "bench", "--select", "both", "--box-score", "0", "--budget-ratio", "100", "--calib-frames", "2")
+    assert r7.returncode == 0, r7.stderr[-2000:]                   # fine-tuned with boxes + cells; threshold fitted to a budget
+    assert "box + cell selection (score > 0)" in r7.stdout and (tmp_path / "bench" / "joint-both0" / "model.pt").is_file(), r7.stdout
+    fit = re.search(r"budget: ratio 100 with margin 0.05 = (\S+) B per link; threshold fitted on 2 training frames: (\S+) \((\S+) B", r7.stdout)
+    assert fit, r7.stdout
+    budget, thre, measured = float(fit[1]), float(fit[2]), float(fit[3])
+    test_link = 32 * 64 * 64 * 4                                   # the tiny geometry's full float32 map
+    assert abs(budget - test_link / 105) < 0.1 and measured <= budget and 0.1 <= thre <= 1
+    assert f"pragcomm thre={thre:g}" in r7.stdout or f"pragcomm thre={thre}" in r7.stdout, r7.stdout   # the last line uses it
+    assert LINE.match(r7.stdout.strip().splitlines()[-1]), r7.stdout
 
 
 def test_pragcomm_volume_bad_joint_ratio(tmp_path):
@@ -87,4 +97,7 @@ def test_pragcomm_volume_bad_box_selection(tmp_path):
     assert r.returncode == 2 and "--select boxes" in r.stderr.strip().splitlines()[-1], r.stderr
     r = run_bench(tmp_path / "bench", "--eval-select", "both")
     assert r.returncode == 2 and "--eval-select" in r.stderr.strip().splitlines()[-1], r.stderr
+    for flag, bad in (("--budget-ratio", "-1"), ("--budget-lo", "1"), ("--calib-frames", "0")):
+        r = run_bench(tmp_path / "bench", flag, bad)
+        assert r.returncode == 2 and "--budget-ratio" in r.stderr.strip().splitlines()[-1], r.stderr
     assert not (tmp_path / "bench").exists()                 # rejected before anything is written

@@ -5,7 +5,8 @@
 # %% auto #0
 __all__ = ['log', 'MODES', 'TrainConfig', 'read_sequences', 'make_dataset', 'CollabModel', 'in_ego_labels', 'knowable_gt',
            'make_comm', 'detect', 'FrameDetections', 'iter_detections', 'freeze_detector', 'make_optimizer',
-           'save_checkpoint', 'load_checkpoint', 'load_model', 'seed_codebook', 'TrainResult', 'train']
+           'save_checkpoint', 'load_checkpoint', 'load_model', 'seed_codebook', 'TrainResult', 'train', 'BudgetPoint',
+           'threshold_for_budget']
 
 # %% ../../nbs/58_percep.train.ipynb #234124f6
 import io
@@ -381,3 +382,36 @@ def train(cfg: TrainConfig, comm: Comm | None = None, root="runs") -> TrainResul
         save_checkpoint(run / "model.pt", model, step=step, epoch=epoch, cfg=cfg)
         run.info.update(steps=step, first_loss=first, last_loss=last, resumed_from_step=start)
     return TrainResult(run.path, step, first, last, start, model)
+
+# %% ../../nbs/58_percep.train.ipynb #1170042c
+@dataclass
+class BudgetPoint:
+    "The threshold `threshold_for_budget` chose, its measured bytes per link, and every probe (threshold -> bytes per link)."
+    thre: float
+    bytes_per_link: float
+    probes: dict
+
+def threshold_for_budget(model: CollabModel, ds: CollabDataset, comm_at, bytes_per_link: float, lo: float = 0.0,
+                         hi: float = 1.0, tol: float = 0.01, desc: str = "budget") -> BudgetPoint:
+    "The lowest threshold in [lo, hi] on a grid of step `tol` whose mean bytes per link over `ds` stay within `bytes_per_link`."
+    if not bytes_per_link >= 0: raise ConfigError(f"the byte budget must be >= 0 bytes per link, got {bytes_per_link}", key="bytes_per_link")
+    if not (0 <= lo <= hi and tol > 0): raise ConfigError(f"need 0 <= lo <= hi and tol > 0, got lo={lo} hi={hi} tol={tol}", key="tol")
+    probes = {}
+    def measure(k: int) -> float:
+        t = round(lo + k * tol, 10)
+        if t not in probes:
+            fr = list(iter_detections(model, ds, "intermediate", comm_at(t), desc=f"{desc} thre={t:g}"))
+            probes[t] = sum(f.stats.get("bytes", 0) for f in fr) / max(sum(len(f.stats.get("per_link", [])) for f in fr), 1)
+        return probes[t]
+    a, b = 0, max(0, math.ceil((hi - lo) / tol - 1e-9))
+    if measure(a) <= bytes_per_link: b = a
+    while b - a > 1:                                         # measure(a) is over the budget; b is within it or is `hi`
+        k = (a + b) // 2
+        if measure(k) <= bytes_per_link: b = k
+        else: a = k
+    if measure(b) > bytes_per_link:                          # `hi` itself (measured only when every lower probe failed)
+        raise ConfigError(f"even threshold {lo + b * tol:g} sends {measure(b):.1f} B per link, over the budget of "
+                          f"{bytes_per_link:.1f}", key="bytes_per_link")
+    t = round(lo + b * tol, 10)
+    return BudgetPoint(t, probes[t], dict(sorted(probes.items())))
+
