@@ -273,6 +273,41 @@ N = 480 are gone); 63 vehicles missed against dense's 44.
            (the check: --seed 1 --sweep 0.3,0.3:2 --out runs/pv11v, after copying stage1, stage2, dense_cont and
            joint-boxes0.5 there; nothing is retrained, the scenes are new)
 
+Session 12 (2 CPU cores, 2026-12-04): boxes + cells in the training loop, and an operating point fixed without test
+frames. Same data, stage 1 / stage 2 and dense continuation (N = 960) as session 11; test set A = the 80 held-out
+frames of runs/pv9, test set B = the 80 of --seed 1 (runs/pv11v: scenes no model was trained on).
+  `--select both` fine-tunes the joint model with boxes + cells in the loop (thre 0.1 in training, --box-score 0.5,
+  N = 960 from stage 2, 39 min). On A: thre 0.25 0.943 at 637 B, 0.3 0.938 at 507 B (35554x), 0.3 two stages 0.935
+  at 351 B, 0.35 0.933 at 434 B; AP70 0.49-0.50 (boxes-trained 0.46); breakdown at 0.3: recall 0.971 / 0.848, false
+  positives 0.60 a frame. On B at the fitted threshold 0.29: 0.882 (collaborator-only recall 0.795). -> no AP50 gain
+  over the boxes-trained model evaluated with both (A 0.945, B 0.911 at thre 0.3): training on the union does not
+  help, and it generalizes worse to new scenes.
+  `--budget-ratio 32700` (58_percep.train threshold_for_budget): the last line's threshold is the lowest on a 0.01
+  grid whose bytes per link on 80 training frames fit full map / (32700 x 1.05); no test frame and no label is used.
+  The boxes-trained model, --eval-select both:
+    A: fitted 0.32 (258.4 B per link on the training frames, 250.9 on the test frames): 0.942 at 502 B (35916x)
+       vs dense 0.955 -> ratio and no-fusion met, 0.013 below dense.
+       pragcomm_volume: ap50_pragcomm=0.9415 ap50_dense=0.9549 ap50_nofusion=0.7809 bytes_per_frame=501.8 volume_ratio=35916
+    B: fitted 0.31 (257.7 B per link on B's training frames, 270.2 on its test frames): 0.907 at 540 B (33356x) vs
+       dense 0.907 -> all three targets met.
+       pragcomm_volume: ap50_pragcomm=0.9070 ap50_dense=0.9071 ap50_nofusion=0.6628 bytes_per_frame=540.3 volume_ratio=33356
+    A + A' (--test-scenes 16: 8 more held-out scenes of seed 0, 160 test frames, the same fitted 0.32; 268.9 B per
+       link on the test frames): 0.929 at 538 B (33517x) vs dense 0.944, no-fusion 0.760 -> 0.015 below dense; the
+       fixed thre 0.3 of session 11 sends 580 B here (31099x), over the budget.
+       pragcomm_volume: ap50_pragcomm=0.9285 ap50_dense=0.9438 ap50_nofusion=0.7601 bytes_per_frame=537.7 volume_ratio=33517
+  The both-trained model on B: fitted 0.29 (259.9 B per link on the training frames, 276.8 on the test frames):
+  553.5 B per frame, 32563x - the 5% margin was not enough there. Bytes per link move by about 5% between 8-scene
+  sets (A's test frames -3%, B's +5% and +6.5% against the training frames), so a budget that must hold on an unseen
+  8-scene set needs --budget-margin ~0.1, which costs ~0.005 AP50 here (thre 0.35 on A: 0.939).
+  -> With the operating point fixed without test frames, PragComm (box footprints + cells) matches dense on one
+  held-out set (B) and is 0.013-0.015 below it on the other (A, A + A'), at 33000-36000x fewer bytes, and far above
+  no-fusion on all (+0.16 to +0.24). The "within 0.01 of dense" target is therefore met on one set out of two.
+  Commands (A; B adds --seed 1 and --out runs/pv11v after copying stage1, stage2, dense_cont and joint-boxes0.5 there):
+    python benchmarks/pragcomm_volume.py --scenes 16 --test-scenes 8 --steps 1000 --stage2-steps 150 --nofusion shared
+           --joint-steps 960 --thre 0.3 --sweep 0.3 --head center --center-reg-radius 1 --center-yaw axis --select boxes
+           --box-score 0.5 --eval-select both --budget-ratio 32700 --out runs/pv9
+    (the both-trained model: --select both instead of --select boxes --eval-select both)
+
 The paper-geometry run (defaults without --quick: 40 scenes, 6000 + 2000 steps, a separately trained
 no-fusion detector) needs a GPU (~2 s per step on 2 CPU cores at 100 x 352: ~4.5 h for stage 1 alone).
 
@@ -280,6 +315,7 @@ Run:   python benchmarks/pragcomm_volume.py --quick --out runs/pragcomm_bench_qu
        python benchmarks/pragcomm_volume.py --quick --eval-geometry paper --joint-steps 80 --thre 0.2 --out runs/pv
        python benchmarks/pragcomm_volume.py --out runs/pragcomm_bench           (paper geometry; GPU-sized)
        python benchmarks/pragcomm_volume.py --out runs/pragcomm_bench --joint-steps 2000 --thre 0.4 --select boxes   (box selection)
+       python benchmarks/pragcomm_volume.py --out runs/pragcomm_bench --joint-steps 2000 --select boxes --eval-select both --budget-ratio 32700
 Rerunning with the same --out reuses the scenes and the trained checkpoints (training resumes where it stopped).
 Prints, no asserts. Last line:
   pragcomm_volume: ap50_pragcomm=<x> ap50_dense=<y> ap50_nofusion=<z> bytes_per_frame=<b> volume_ratio=<r>
