@@ -392,6 +392,8 @@ def parse():
                          "request exceeds the threshold over the whole footprint (56_percep.comm select_boxes), or both "
                          "(their union at the same threshold); boxes / both train in joint-<select><box-score>/")
     ap.add_argument("--box-score", type=float, default=0.3, help="--select boxes|both: score above which a sender's detections are candidates")
+    ap.add_argument("--eval-box-score", type=float, default=None,
+                    help="--box-score at evaluation (default: --box-score; the fine-tuned model is the --box-score one)")
     ap.add_argument("--eval-select", choices=["cells", "boxes", "both"], default=None,
                     help="what collaborators select at evaluation (default: --select); both = the requested box footprints "
                          "plus the threshold cells (56_percep.comm select='both'), e.g. after fine-tuning with --select boxes")
@@ -444,7 +446,9 @@ def parse():
     except ValueError: ap.error(f"--layer-nums: three positive integers (blocks per stage), got {a.layer_nums!r}")
     if a.grow_blocks and (a.grow_blocks <= a.layer_nums[0] or a.joint_steps <= 0):
         ap.error(f"--grow-blocks: more than the first stage's {a.layer_nums[0]} blocks, and only with --joint-steps")
-    if not 0 <= a.box_score <= 1: ap.error(f"--box-score: in [0, 1] expected, got {a.box_score}")
+    a.eval_box_score = a.box_score if a.eval_box_score is None else a.eval_box_score
+    if not (0 <= a.box_score <= 1 and 0 <= a.eval_box_score <= 1):
+        ap.error(f"--box-score / --eval-box-score: in [0, 1] expected, got {a.box_score}, {a.eval_box_score}")
     if a.select != "cells" and a.joint_steps <= 0:
         ap.error(f"--select {a.select}: only with --joint-steps (the detector is fine-tuned to it)")
     a.eval_select = a.eval_select or a.select
@@ -562,12 +566,12 @@ def main():
         from matrix_nb.percep.comm import IndexCoder, Message
         ck = (rj if a.joint_steps > 0 else r2).out / "model.pt"
         key = {"checkpoint": str(ck), "mtime": ck.stat().st_mtime, "thre": a.thre, "frames": a.coder_frames,
-               **({"select": a.eval_select, "box_score": a.box_score} if a.eval_select != "cells" else {})}
+               **({"select": a.eval_select, "box_score": a.eval_box_score} if a.eval_select != "cells" else {})}
         path = out / "index_coder.json"
         if path.exists() and json.loads(path.read_text()).get("key") == key:
             return IndexCoder.from_dict(json.loads(path.read_text()))
         tr = train_frames(a.coder_frames)
-        comm = Communicator(CommConfig(mode="pragcomm", comm_thre=a.thre, select=a.eval_select, box_score=a.box_score), cb, head=head)
+        comm = Communicator(CommConfig(mode="pragcomm", comm_thre=a.thre, select=a.eval_select, box_score=a.eval_box_score), cb, head=head)
         codes = [Message.from_bytes(buf, f.stats["format"]).codes for f in iter_detections(model, tr, "intermediate", comm, desc="index coder")
                  for buf in f.stats["messages"].values()]
         if not codes:
@@ -595,7 +599,7 @@ def main():
     coder = fit_coder(m2, cb, head) if a.entropy == "static" else None
     def comm_at(t, stages=a.send_stages):
         return Communicator(CommConfig(mode="pragcomm", comm_thre=t, send_stages=stages, header=a.header, select=a.eval_select,
-                                       box_score=a.box_score), cb, head=head, coder=coder)
+                                       box_score=a.eval_box_score), cb, head=head, coder=coder)
 
     coder_thre = a.thre
     if a.budget_ratio:                                                       # the operating point, fitted on training frames
@@ -608,7 +612,7 @@ def main():
     res = {}
     print(f"pragcomm messages: {a.header} header, positions auto (bitmap | delta | runs | rice), indices "
           + (f"Huffman-coded (tables fitted on {a.coder_frames} training frames at thre {coder_thre})" if coder else "fixed log2 K bits")
-          + (f"; box selection: each collaborator's detections above {a.box_score:g}, sent when the request exceeds the "
+          + (f"; box selection: each collaborator's detections above {a.eval_box_score:g}, sent when the request exceeds the "
              "threshold over the whole footprint" + (", plus the cells above the threshold" if a.eval_select == "both" else "")
              if a.eval_select != "cells" else ""))
     for t, st in sorted(set(a.sweep) | {(a.thre, a.send_stages)}, key=lambda p: (p[0], -(p[1] or 99))):

@@ -54,9 +54,10 @@ def test_pragcomm_volume_smallest(tmp_path):
     assert "box selection (score > 0)" in r5.stdout and "pragcomm boxes thre=0.01" in r5.stdout, r5.stdout
     assert (tmp_path / "bench" / "joint-boxes0" / "model.pt").is_file() and LINE.match(r5.stdout.strip().splitlines()[-1])
     assert "where the AP goes" in r5.stdout and "collaborator-only" in r5.stdout, r5.stdout
-    r6 = run_bench(tmp_path / "bench", "--select", "boxes", "--box-score", "0", "--eval-select", "both")   # same model, boxes + cells
+    r6 = run_bench(tmp_path / "bench", "--select", "boxes", "--box-score", "0", "--eval-select", "both",   # same model, boxes + cells
+                   "--eval-box-score", "0.1")                                                          # and another score cut
     assert r6.returncode == 0, r6.stderr[-2000:]
-    assert "plus the cells above the threshold" in r6.stdout and "pragcomm both thre=0.01" in r6.stdout, r6.stdout
+    assert "detections above 0.1, sent" in r6.stdout and "plus the cells above the threshold" in r6.stdout and "pragcomm both thre=0.01" in r6.stdout, r6.stdout
     assert "2 steps" in r6.stdout and LINE.match(r6.stdout.strip().splitlines()[-1]), r6.stdout       # joint-boxes0 reused
     r7 = run_bench(tmp_path / "bench", "--select", "both", "--box-score", "0", "--budget-ratio", "100", "--calib-frames", "2")
     assert r7.returncode == 0, r7.stderr[-2000:]                   # fine-tuned with boxes + cells; threshold fitted to a budget
@@ -91,8 +92,9 @@ def test_pragcomm_volume_bad_layer_nums(tmp_path):
 
 
 def test_pragcomm_volume_bad_box_selection(tmp_path):
-    r = run_bench(tmp_path / "bench", "--select", "boxes", "--box-score", "2")
-    assert r.returncode == 2 and "--box-score" in r.stderr.strip().splitlines()[-1], r.stderr
+    for flag in ("--box-score", "--eval-box-score"):
+        r = run_bench(tmp_path / "bench", "--select", "boxes", flag, "2")
+        assert r.returncode == 2 and flag in r.stderr.strip().splitlines()[-1], r.stderr
     r = run_bench(tmp_path / "bench", "--select", "boxes", "--joint-steps", "0")
     assert r.returncode == 2 and "--select boxes" in r.stderr.strip().splitlines()[-1], r.stderr
     r = run_bench(tmp_path / "bench", "--eval-select", "both")
