@@ -53,11 +53,17 @@ def _group(points: torch.Tensor, keys: torch.Tensor, max_points: int, max_groups
     out[r[sel], pos[sel]] = points[perm][sel]
     return out, uniq[order][:P], counts.clamp(max=max_points)[order][:P]
 
+def _cells_in_range(grid: BEVGrid, pts: torch.Tensor) -> torch.Tensor:
+    """`cell_of` for points already inside the range: a float32 coordinate just below an upper bound (y = 39.999998 of
+    a 40 m range) can divide to exactly H, so the index is clamped into the grid (the point belongs to the last cell)."""
+    rc = cell_of(grid, pts[:, :2])
+    return torch.minimum(rc, torch.tensor([grid.H - 1, grid.W - 1], device=rc.device))
+
 def voxelize(points: torch.Tensor, grid: BEVGrid, max_points: int = 5, max_voxels: int | None = None):
     "3D voxels of `points` (N, C≥3) on `grid`: (V, max_points, C), coords (V, 3) [z, row, col], counts (V,)."
     pts = points[in_range(grid, points)]
-    rc = cell_of(grid, pts[:, :2])
-    z = torch.floor((pts[:, 2] - grid.lidar_range[2]) / grid.voxel[2]).long()
+    rc = _cells_in_range(grid, pts)
+    z = torch.floor((pts[:, 2] - grid.lidar_range[2]) / grid.voxel[2]).long().clamp(max=grid.D - 1)
     keys = (z * grid.H + rc[:, 0]) * grid.W + rc[:, 1]
     vox, k, n = _group(pts, keys, max_points, max_voxels)
     return vox, torch.stack([k // grid.cells, (k // grid.W) % grid.H, k % grid.W], 1), n
@@ -65,7 +71,7 @@ def voxelize(points: torch.Tensor, grid: BEVGrid, max_points: int = 5, max_voxel
 def pillarize(points: torch.Tensor, grid: BEVGrid, max_points: int = 32, max_pillars: int | None = None):
     "Pillars of `points` (N, C≥3) on `grid`: (P, max_points, C) zero-padded, coords (P, 2) [row, col], counts (P,)."
     pts = points[in_range(grid, points)]
-    rc = cell_of(grid, pts[:, :2])
+    rc = _cells_in_range(grid, pts)
     pil, k, n = _group(pts, rc[:, 0] * grid.W + rc[:, 1], max_points, max_pillars)
     return pil, torch.stack([k // grid.W, k % grid.W], 1), n
 
