@@ -299,14 +299,21 @@ frames of runs/pv9, test set B = the 80 of --seed 1 (runs/pv11v: scenes no model
   553.5 B per frame, 32563x - the 5% margin was not enough there. Bytes per link move by about 5% between 8-scene
   sets (A's test frames -3%, B's +5% and +6.5% against the training frames), so a budget that must hold on an unseen
   8-scene set needs --budget-margin ~0.1, which costs ~0.005 AP50 here (thre 0.35 on A: 0.939).
+  Validation of the senders' score cut at evaluation (--eval-box-score; set C = --seed 2, scenes used for nothing
+  else, 80 frames; fitted thresholds): 0.5 -> thre 0.31, 0.877 at 557 B (32358x); 0.3 -> thre 0.37, 0.869 at 551 B;
+  dense 0.897, no-fusion 0.660. So 0.5 stays, and on C PragComm is 0.020 below dense. C's test frames took 7% more
+  bytes per link than its training frames, the margin's second miss: --budget-margin now defaults to 0.1 (the runs
+  above used 0.05, which is what their commands need to repeat them).
+  (Set C first crashed in pillarize: a float32 point just below the 40 m range edge fell in row H - fixed in
+  53_percep.ops.)
   -> With the operating point fixed without test frames, PragComm (box footprints + cells) matches dense on one
-  held-out set (B) and is 0.013-0.015 below it on the other (A, A + A'), at 33000-36000x fewer bytes, and far above
-  no-fusion on all (+0.16 to +0.24). The "within 0.01 of dense" target is therefore met on one set out of two.
+  held-out set (B) and is 0.013-0.020 below it on the others (A, A + A', C), at 32000-36000x fewer bytes, and far
+  above no-fusion on all (+0.16 to +0.24). The "within 0.01 of dense" target is met on one set out of three.
   Commands (A; B adds --seed 1 and --out runs/pv11v after copying stage1, stage2, dense_cont and joint-boxes0.5 there):
     python benchmarks/pragcomm_volume.py --scenes 16 --test-scenes 8 --steps 1000 --stage2-steps 150 --nofusion shared
            --joint-steps 960 --thre 0.3 --sweep 0.3 --head center --center-reg-radius 1 --center-yaw axis --select boxes
-           --box-score 0.5 --eval-select both --budget-ratio 32700 --out runs/pv9
-    (the both-trained model: --select both instead of --select boxes --eval-select both)
+           --box-score 0.5 --eval-select both --budget-ratio 32700 --budget-margin 0.05 --out runs/pv9
+    (C: --seed 2 --sweep "" --eval-box-score 0.5|0.3; the both-trained model: --select both instead of --select boxes --eval-select both)
 
 The paper-geometry run (defaults without --quick: 40 scenes, 6000 + 2000 steps, a separately trained
 no-fusion detector) needs a GPU (~2 s per step on 2 CPU cores at 100 x 352: ~4.5 h for stage 1 alone).
@@ -362,8 +369,9 @@ def parse():
                     help="fit the last line's threshold to a volume ratio instead of --thre: the lowest threshold (step 0.01, "
                          "from --budget-lo) whose bytes per link on --calib-frames training frames stay within full map / "
                          "(ratio x (1 + --budget-margin)) (58_percep.train threshold_for_budget; no test frame or label is used)")
-    ap.add_argument("--budget-margin", type=float, default=0.05,
-                    help="--budget-ratio: safety margin for the test frames' bytes differing from the training frames'")
+    ap.add_argument("--budget-margin", type=float, default=0.1,
+                    help="--budget-ratio: safety margin for the test frames' bytes differing from the training frames' (on "
+                         "8-scene synthetic test sets they differed by -3%% to +7%%)")
     ap.add_argument("--budget-lo", type=float, default=0.1, help="--budget-ratio: lowest threshold searched")
     ap.add_argument("--calib-frames", type=int, default=80, help="--budget-ratio: training frames the threshold is fitted on")
     ap.add_argument("--header", choices=["compact", "full"], default="compact",

@@ -62,11 +62,11 @@ def test_pragcomm_volume_smallest(tmp_path):
     r7 = run_bench(tmp_path / "bench", "--select", "both", "--box-score", "0", "--budget-ratio", "100", "--calib-frames", "2")
     assert r7.returncode == 0, r7.stderr[-2000:]                   # fine-tuned with boxes + cells; threshold fitted to a budget
     assert "box + cell selection (score > 0)" in r7.stdout and (tmp_path / "bench" / "joint-both0" / "model.pt").is_file(), r7.stdout
-    fit = re.search(r"budget: ratio 100 with margin 0.05 = (\S+) B per link; threshold fitted on 2 training frames: (\S+) \((\S+) B", r7.stdout)
+    fit = re.search(r"budget: ratio 100 with margin 0.1 = (\S+) B per link; threshold fitted on 2 training frames: (\S+) \((\S+) B", r7.stdout)
     assert fit, r7.stdout
     budget, thre, measured = float(fit[1]), float(fit[2]), float(fit[3])
     test_link = 32 * 64 * 64 * 4                                   # the tiny geometry's full float32 map
-    assert abs(budget - test_link / 105) < 0.1 and measured <= budget and 0.1 <= thre <= 1
+    assert abs(budget - test_link / 110) < 0.1 and measured <= budget and 0.1 <= thre <= 1
     assert f"pragcomm thre={thre:g}" in r7.stdout or f"pragcomm thre={thre}" in r7.stdout, r7.stdout   # the last line uses it
     assert LINE.match(r7.stdout.strip().splitlines()[-1]), r7.stdout
 
