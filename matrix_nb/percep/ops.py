@@ -54,7 +54,7 @@ def _group(points: torch.Tensor, keys: torch.Tensor, max_points: int, max_groups
     return out, uniq[order][:P], counts.clamp(max=max_points)[order][:P]
 
 def _cells_in_range(grid: BEVGrid, pts: torch.Tensor) -> torch.Tensor:
-    """`cell_of` for points already inside the range: a float32 coordinate just below an upper bound (y = 39.999998 of
+    """`cell_of` for points already inside the range: a float32 coordinate just below an upper bound (y = 39.999996 of
     a 40 m range) can divide to exactly H, so the index is clamped into the grid (the point belongs to the last cell)."""
     rc = cell_of(grid, pts[:, :2])
     return torch.minimum(rc, torch.tensor([grid.H - 1, grid.W - 1], device=rc.device))

@@ -403,7 +403,7 @@ def threshold_for_budget(model: CollabModel, ds: CollabDataset, comm_at, bytes_p
             fr = list(iter_detections(model, ds, "intermediate", comm_at(t), desc=f"{desc} thre={t:g}"))
             probes[t] = sum(f.stats.get("bytes", 0) for f in fr) / max(sum(len(f.stats.get("per_link", [])) for f in fr), 1)
         return probes[t]
-    a, b = 0, max(0, math.ceil((hi - lo) / tol - 1e-9))
+    a, b = 0, math.floor((hi - lo) / tol + 1e-9)             # grid lo, lo + tol, ... <= hi
     if measure(a) <= bytes_per_link: b = a
     while b - a > 1:                                         # measure(a) is over the budget; b is within it or is `hi`
         k = (a + b) // 2
