@@ -563,6 +563,11 @@ def main():
         cells = sum(f.stats.get("cells", 0) for f in frames)
         return s["ap50"], s, nbytes / len(frames), links * full_link / max(nbytes, 1), cells / len(frames), links / len(frames)
 
+    def comm_at(t, cb, head, stages, coder):
+        "PragComm's communicator at threshold t with the evaluation selection."
+        return Communicator(CommConfig(mode="pragcomm", comm_thre=t, send_stages=stages, header=a.header, select=a.eval_select,
+                                       box_score=a.eval_box_score), cb, head=head, coder=coder)
+
     def train_frames(n):
         "n training-split frames spread over the split (evaluation mode: no augmentation)."
         tr = make_dataset(TrainConfig(**base), train=False, split="train")
@@ -581,7 +586,7 @@ def main():
         if path.exists() and json.loads(path.read_text()).get("key") == key:
             return IndexCoder.from_dict(json.loads(path.read_text()))
         tr = train_frames(a.coder_frames)
-        comm = Communicator(CommConfig(mode="pragcomm", comm_thre=a.thre, select=a.eval_select, box_score=a.eval_box_score), cb, head=head)
+        comm = comm_at(a.thre, cb, head, 0, None)                            # every stage, fixed-width indices
         codes = [Message.from_bytes(buf, f.stats["format"]).codes for f in iter_detections(model, tr, "intermediate", comm, desc="index coder")
                  for buf in f.stats["messages"].values()]
         if not codes:
@@ -607,14 +612,11 @@ def main():
     cb = m2.comm_module.codebook
     head = m2.comm_module.head
     coder = fit_coder(m2, cb, head) if a.entropy == "static" else None
-    def comm_at(t, stages=a.send_stages):
-        return Communicator(CommConfig(mode="pragcomm", comm_thre=t, send_stages=stages, header=a.header, select=a.eval_select,
-                                       box_score=a.eval_box_score), cb, head=head, coder=coder)
-
     coder_thre = a.thre
     if a.budget_ratio:                                                       # the operating point, fitted on training frames
         budget = full_link / (a.budget_ratio * (1 + a.budget_margin))
-        bp = threshold_for_budget(m2, train_frames(a.calib_frames), comm_at, budget, lo=a.budget_lo, desc="budget")
+        bp = threshold_for_budget(m2, train_frames(a.calib_frames), lambda t: comm_at(t, cb, head, a.send_stages, coder), budget,
+                                  lo=a.budget_lo, desc="budget")
         print(f"budget: ratio {a.budget_ratio:g} with margin {a.budget_margin:g} = {budget:.1f} B per link; threshold fitted on "
               f"{a.calib_frames} training frames: {bp.thre:g} ({bp.bytes_per_link:.1f} B per link there); probes "
               + ", ".join(f"{t:g}: {v:.0f}" for t, v in bp.probes.items()), flush=True)
@@ -626,7 +628,7 @@ def main():
              "threshold over the whole footprint" + (", plus the cells above the threshold" if a.eval_select == "both" else "")
              if a.eval_select != "cells" else ""))
     for t, st in sorted(set(a.sweep) | {(a.thre, a.send_stages)}, key=lambda p: (p[0], -(p[1] or 99))):
-        comm = comm_at(t, st)
+        comm = comm_at(t, cb, head, st, coder)
         name = f"pragcomm{'' if a.eval_select == 'cells' else ' ' + a.eval_select} thre={t}" + (f" r={st}" if st else "")
         ap, s, b, ratio, cells, _ = ap50(m2, "intermediate", comm, name)
         res[t, st] = (ap, b, ratio, s)
