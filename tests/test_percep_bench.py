@@ -69,6 +69,10 @@ def test_pragcomm_volume_smallest(tmp_path):
     assert abs(budget - test_link / 110) < 0.1 and measured <= budget and 0.1 <= thre <= 1
     assert f"pragcomm thre={thre:g}" in r7.stdout or f"pragcomm thre={thre}" in r7.stdout, r7.stdout   # the last line uses it
     assert LINE.match(r7.stdout.strip().splitlines()[-1]), r7.stdout
+    r8 = run_bench(tmp_path / "bench", "--select", "boxes", "--box-score", "0", "--eval-select", "both", "--eval-send-boxes")
+    assert r8.returncode == 0, r8.stderr[-2000:]                   # the requested boxes sent too (late channel)
+    assert "the requested boxes are sent too" in r8.stdout and "boxes/frame)" in r8.stdout, r8.stdout
+    assert LINE.match(r8.stdout.strip().splitlines()[-1]), r8.stdout
 
 
 def test_pragcomm_volume_bad_joint_ratio(tmp_path):
@@ -99,6 +103,8 @@ def test_pragcomm_volume_bad_box_selection(tmp_path):
     assert r.returncode == 2 and "--select boxes" in r.stderr.strip().splitlines()[-1], r.stderr
     r = run_bench(tmp_path / "bench", "--eval-select", "both")
     assert r.returncode == 2 and "--eval-select" in r.stderr.strip().splitlines()[-1], r.stderr
+    r = run_bench(tmp_path / "bench", "--select", "boxes", "--eval-select", "cells", "--eval-send-boxes")
+    assert r.returncode == 2 and "--eval-send-boxes" in r.stderr.strip().splitlines()[-1], r.stderr
     for flag, bad in (("--budget-ratio", "-1"), ("--budget-lo", "1"), ("--calib-frames", "0")):
         r = run_bench(tmp_path / "bench", flag, bad)
         assert r.returncode == 2 and "--budget-ratio" in r.stderr.strip().splitlines()[-1], r.stderr

@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['FUSERS', 'warp_to_ego', 'MaxFusion', 'AttentionFusion', 'make_fuser', 'Comm', 'dense_comm', 'agent_slices',
-           'CollabOutput', 'sender_regions', 'intermediate_forward', 'early_points', 'ego_forward', 'early_forward',
-           'late_merge', 'late_forward']
+           'CollabOutput', 'sender_boxes', 'sender_regions', 'merge_received', 'intermediate_forward', 'early_points',
+           'ego_forward', 'early_forward', 'late_merge', 'late_forward']
 
 # %% ../../nbs/57_percep.fusion.ipynb #269563f7
 from dataclasses import dataclass, field
@@ -78,13 +78,29 @@ class CollabOutput:
     conf: torch.Tensor | None                      # (A, 1, h, w) own-frame confidence maps
     stats: list[dict] = field(default_factory=list)  # per sample, from `comm`
 
-def sender_regions(dets: list[Detections], T: torch.Tensor, sl: slice, grid: BEVGrid, score: float) -> list:
-    "Per agent of one sample (ego first, None): footprints (n, h, w) of its detections above `score`, in the ego frame."
-    from matrix_nb.percep.comm import box_regions                                          # comm builds on this module
+def sender_boxes(dets: list[Detections], T: torch.Tensor, sl: slice, score: float) -> list:
+    "Per agent of one sample (ego first, None): its detections above `score` in the ego frame, (n, 8) = box and score."
     out = [None]
     for a in range(sl.start + 1, sl.stop):
-        d = dets[a]; b = d.boxes[d.scores > score]
-        out.append(box_regions(transform_boxes(T[a].to(b), b) if len(b) else b, grid))
+        d = dets[a]; k = d.scores > score; b = d.boxes[k]
+        out.append(torch.cat([transform_boxes(T[a].to(b), b) if len(b) else b, d.scores[k, None].to(b)], 1))
+    return out
+
+def sender_regions(dets: list[Detections], T: torch.Tensor, sl: slice, grid: BEVGrid, score: float, boxes: list | None = None) -> list:
+    "Per agent of one sample (ego first, None): footprints (n, h, w) of its detections above `score` (or of `sender_boxes`' `boxes`), in the ego frame."
+    from matrix_nb.percep.comm import box_regions                                          # comm builds on this module
+    boxes = sender_boxes(dets, T, sl, score) if boxes is None else boxes
+    return [None] + [box_regions(b[:, :7], grid) for b in boxes[1:]]
+
+def merge_received(dets: list[Detections], stats: list[dict], model: PointPillarsDetector) -> list[Detections]:
+    "Per sample: its fused detections and the boxes its links carried (`stats[i]['boxes']`, `send_boxes`) merged by rotated NMS."
+    out = []
+    for d, st in zip(dets, stats):
+        rb = st.get("boxes")
+        if rb is None or not len(rb): out.append(d); continue
+        b, s = torch.cat([d.boxes, rb[:, :7].to(d.boxes)]), torch.cat([d.scores, rb[:, 7].to(d.scores)])
+        k = nms_rotated(b, s, model.cfg.nms_iou)[:model.cfg.max_detections]
+        out.append(Detections(b[k], s[k]))
     return out
 
 def intermediate_forward(model: PointPillarsDetector, batch, fuser: nn.Module, comm: Comm = dense_comm,
@@ -101,7 +117,11 @@ def intermediate_forward(model: PointPillarsDetector, batch, fuser: nn.Module, c
     for sl in agent_slices(batch.record_len):
         f = warp_to_ego(feat[sl], T[sl], model.cfg.grid)
         c = warp_to_ego(conf[sl], T[sl], model.cfg.grid)
-        if boxes: f, st = comm(f, c, ego_index=0, regions=sender_regions(dets, T, sl, model.cfg.message_grid, comm.cfg.box_score))
+        if boxes:
+            bx = sender_boxes(dets, T, sl, comm.cfg.box_score)
+            rg = sender_regions(dets, T, sl, model.cfg.message_grid, comm.cfg.box_score, bx)
+            more = dict(boxes=bx, grid=model.cfg.message_grid) if getattr(comm.cfg, "send_boxes", False) else {}
+            f, st = comm(f, c, ego_index=0, regions=rg, **more)
         else: f, st = comm(f, c, ego_index=0)
         fused.append(fuser(f, ego_index=0)); stats.append(st)
     return CollabOutput(model.decode(torch.cat(fused)), single, conf, stats)

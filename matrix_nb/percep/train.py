@@ -27,7 +27,7 @@ from ..core.runs import seed_everything, start_run
 from .comm import box_regions
 from .data import CollabDataset, DataConfig, collate_collab
 from .fusion import (Comm, agent_slices, dense_comm, early_forward, ego_forward, intermediate_forward,
-                                     late_merge, make_fuser)
+                                     late_merge, merge_received, make_fuser)
 from .geometry import BEVGrid, cell_centers
 from .model import Detections, ModelConfig, PointPillarsDetector, pad_boxes
 
@@ -221,6 +221,7 @@ def detect(model: CollabModel, batch, mode: str = "intermediate", comm: Comm | N
             c = comm or model.comm
             co = intermediate_forward(det, batch, model.fuser, c, with_single=c is not dense_comm)
             res, stats = det.postprocess(co.fused), co.stats
+            if getattr(getattr(c, "cfg", None), "send_boxes", False): res = merge_received(res, stats, det)   # the late channel
         else: raise ConfigError(f"unknown mode {mode!r}; choose one of: {', '.join(MODES)}", key="mode")
     finally: model.train(was)
     return (res, stats) if return_stats else res
