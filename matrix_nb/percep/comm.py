@@ -755,9 +755,9 @@ def _comm_forward(self, feats: torch.Tensor, conf: torch.Tensor, ego_index: int 
         sent = None
         if bgrid is not None and full and cfg.mode != "none" and regions[j] is not None and len(regions[j]):
             r = bgrid.lidar_range; b = boxes[j]
-            keep = requested_boxes(regions[j], cfg.comm_thre, request).to(b.device)
-            keep &= (b[:, 0] >= r[0]) & (b[:, 0] < r[3]) & (b[:, 1] >= r[1]) & (b[:, 1] < r[4])   # centre on the receiver's map
-            sent = quantize_boxes(b[keep], bgrid)
+            want = requested_boxes(regions[j], cfg.comm_thre, request).to(b.device)
+            want &= (b[:, 0] >= r[0]) & (b[:, 0] < r[3]) & (b[:, 1] >= r[1]) & (b[:, 1] < r[4])   # centre on the receiver's map
+            sent = quantize_boxes(b[want], bgrid)
         nb = 0 if sent is None else len(sent)
         if cfg.mode == "none" or not full or (n == 0 and nb == 0 and cfg.prune):
             keep = (not full and cfg.between == "reuse" and cfg.mode != "none" and j in self._last)
