@@ -61,6 +61,7 @@ class TrainConfig(ModelConfig, DataConfig):
     comm_train_ratio: tuple[float, float] = param((0.0, 1.0), "comm_train_select topk_*: range of the fraction of cells sent")
     comm_select: Literal["cells", "boxes", "both"] = param("cells", "where2comm/pragcomm: what a collaborator selects, cells by confidence, its own detected boxes' footprints, or both (56_percep.comm CommConfig.select)")
     comm_box_score: float = param(0.3, "comm_select boxes: score above which a sender's detections are candidates")
+    comm_send_boxes: bool = param(False, "comm_select boxes|both: the requested boxes are sent too and merged with the fused detections at inference (56_percep.comm CommConfig.send_boxes)")
     gt_filter: Literal["all", "knowable"] = param("all", "where2comm/pragcomm training: supervise the fused output on every ego box (all), or only on the boxes the ego could know - hit by its own LiDAR, or within gt_filter_dilate cells of a cell a collaborator sent (knowable; see `knowable_gt`)")
     gt_filter_dilate: int = param(2, "gt_filter knowable: a box counts as reached when a sent cell lies within this many cells of its footprint")
     codebook_stage_sizes: list[int] = param([256, 256, 256], "pragcomm: K per residual codebook stage (brief §3: yaml value 256, r = 3)")
@@ -193,7 +194,8 @@ def make_comm(cfg: TrainConfig, detector: PointPillarsDetector) -> Comm | None:
     def head(x):
         o = detector.decode(x); return [t for t in (o.cls, o.reg, o.dir) if t.numel()]   # the center head has no dir maps
     try: cc = CommConfig(mode=cfg.comm, comm_thre=cfg.comm_thre, train_select=cfg.comm_train_select,
-                         train_ratio=tuple(cfg.comm_train_ratio), select=cfg.comm_select, box_score=cfg.comm_box_score)
+                         train_ratio=tuple(cfg.comm_train_ratio), select=cfg.comm_select, box_score=cfg.comm_box_score,
+                         send_boxes=cfg.comm_send_boxes)
     except ConfigError as e: raise ConfigError(e.reason, key=f"comm_{e.key}") from None
     return Communicator(cc, cb, head=head)
 
