@@ -646,7 +646,7 @@ def main():
         det, r, total = model.detector.eval(), g.lidar_range, 0
         with torch.no_grad():
             for i in range(len(test)):
-                batch = collate_collab([test[i]])
+                batch = collate_collab([test[i]]).to(next(model.parameters()).device)
                 bx = sender_boxes(det.postprocess(det(batch)), batch.T_ego_from_agent, agent_slices(batch.record_len)[0], 0.0)
                 for j, b in enumerate(bx[1:], 1):
                     b = b[(b[:, 0] >= r[0]) & (b[:, 0] < r[3]) & (b[:, 1] >= r[1]) & (b[:, 1] < r[4])]
