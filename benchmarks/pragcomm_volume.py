@@ -643,13 +643,14 @@ def main():
         from matrix_nb.percep.comm import Message, quantize_boxes
         from matrix_nb.percep.data import collate_collab
         from matrix_nb.percep.fusion import agent_slices, sender_boxes
-        det, r, total = model.detector.eval(), g.lidar_range, 0
+        from matrix_nb.percep.geometry import in_range
+        det, total = model.detector.eval(), 0
         with torch.no_grad():
             for i in range(len(test)):
                 batch = collate_collab([test[i]]).to(next(model.parameters()).device)
                 bx = sender_boxes(det.postprocess(det(batch)), batch.T_ego_from_agent, agent_slices(batch.record_len)[0], 0.0)
                 for j, b in enumerate(bx[1:], 1):
-                    b = b[(b[:, 0] >= r[0]) & (b[:, 0] < r[3]) & (b[:, 1] >= r[1]) & (b[:, 1] < r[4])]
+                    b = b[in_range(g, b, bev=True)]
                     if len(b):
                         total += len(Message(j, 0, i, (g.H, g.W, C), np.zeros(0, np.int64), values=np.zeros((0, C), np.float32),
                                              box_codes=quantize_boxes(b, g), box_grid=g).to_bytes(header="compact"))

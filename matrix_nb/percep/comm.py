@@ -27,7 +27,7 @@ from torch import nn
 
 from ..core.config import ConfigError, param
 from .codebook import Codebook, CodebookConfig, reconstruction_loss, task_loss
-from .geometry import BEVGrid, cell_centers
+from .geometry import BEVGrid, cell_centers, in_range
 
 # %% ../../nbs/56_percep.comm.ipynb #9612432f
 def float_volume_bytes(cells: float, channels: int, bits: int = 32) -> float:
@@ -754,9 +754,8 @@ def _comm_forward(self, feats: torch.Tensor, conf: torch.Tensor, ego_index: int 
         n = int(masks[j].sum())
         sent = None
         if bgrid is not None and full and cfg.mode != "none" and regions[j] is not None and len(regions[j]):
-            r = bgrid.lidar_range; b = boxes[j]
-            want = requested_boxes(regions[j], cfg.comm_thre, request).to(b.device)
-            want &= (b[:, 0] >= r[0]) & (b[:, 0] < r[3]) & (b[:, 1] >= r[1]) & (b[:, 1] < r[4])   # centre on the receiver's map
+            b = boxes[j]
+            want = requested_boxes(regions[j], cfg.comm_thre, request).to(b.device) & in_range(bgrid, b, bev=True)   # centre on the map
             sent = quantize_boxes(b[want], bgrid)
         nb = 0 if sent is None else len(sent)
         if cfg.mode == "none" or not full or (n == 0 and nb == 0 and cfg.prune):

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..core.config import ConfigError
-from .geometry import BEVGrid, bev_affine, transform_boxes, transform_points
+from .geometry import BEVGrid, bev_affine, in_range, transform_boxes, transform_points
 from .model import Detections, HeadOutput, PointPillarsDetector
 from .ops import nms_rotated
 
@@ -98,9 +98,7 @@ def merge_received(dets: list[Detections], stats: list[dict], model: PointPillar
     for d, st in zip(dets, stats):
         rb = st.get("boxes")
         if rb is None or not len(rb): out.append(d); continue
-        b, s = torch.cat([d.boxes, rb[:, :7].to(d.boxes)]), torch.cat([d.scores, rb[:, 7].to(d.scores)])
-        k = nms_rotated(b, s, model.cfg.nms_iou)[:model.cfg.max_detections]
-        out.append(Detections(b[k], s[k]))
+        out.append(_nms_merge(torch.cat([d.boxes, rb[:, :7].to(d.boxes)]), torch.cat([d.scores, rb[:, 7].to(d.scores)]), model))
     return out
 
 def intermediate_forward(model: PointPillarsDetector, batch, fuser: nn.Module, comm: Comm = dense_comm,
@@ -141,17 +139,20 @@ def early_forward(model: PointPillarsDetector, batch) -> HeadOutput:
     return model.decode(model.encode_points(early_points(batch)))
 
 # %% ../../nbs/57_percep.fusion.ipynb #91cb2cbb
+def _nms_merge(boxes: torch.Tensor, scores: torch.Tensor, model: PointPillarsDetector) -> Detections:
+    "Pooled boxes (N, 7) and scores merged by rotated NMS at the model's IoU, at most `max_detections` kept."
+    k = nms_rotated(boxes, scores, model.cfg.nms_iou)[:model.cfg.max_detections]
+    return Detections(boxes[k], scores[k])
+
 def late_merge(dets: list[Detections], T: torch.Tensor, record_len: torch.Tensor, model: PointPillarsDetector) -> list[Detections]:
     "Per sample: agents' own-frame detections moved to the ego frame by `T` (A, 4, 4), merged by rotated NMS."
-    cfg, r = model.cfg, model.cfg.lidar_range
+    cfg = model.cfg
     out = []
     for sl in agent_slices(record_len):
         boxes = torch.cat([transform_boxes(T[a].to(dets[a].boxes), dets[a].boxes) for a in range(sl.start, sl.stop)])
         scores = torch.cat([dets[a].scores for a in range(sl.start, sl.stop)])
-        inside = (boxes[:, 0] >= r[0]) & (boxes[:, 0] < r[3]) & (boxes[:, 1] >= r[1]) & (boxes[:, 1] < r[4])
-        boxes, scores = boxes[inside], scores[inside]
-        k = nms_rotated(boxes, scores, cfg.nms_iou)[:cfg.max_detections]
-        out.append(Detections(boxes[k], scores[k]))
+        inside = in_range(cfg.grid, boxes, bev=True)
+        out.append(_nms_merge(boxes[inside], scores[inside], model))
     return out
 
 def late_forward(model: PointPillarsDetector, batch) -> list[Detections]:

@@ -175,11 +175,11 @@ def cell_centers(grid: BEVGrid, like=None):
     out = np.stack(np.meshgrid(xs, ys, indexing="xy"), -1)
     return out if like is None else _like(out, like)
 
-def in_range(grid: BEVGrid, pts):
-    "Boolean mask of points (N, 3+) inside `grid.lidar_range` (lower bounds inclusive, upper exclusive)."
+def in_range(grid: BEVGrid, pts, bev: bool = False):
+    "Boolean mask of points (N, 3+) inside `grid.lidar_range` (lower bounds inclusive, upper exclusive); `bev`: x and y only."
     r = grid.lidar_range
     m = (pts[..., 0] >= r[0]) & (pts[..., 0] < r[3]) & (pts[..., 1] >= r[1]) & (pts[..., 1] < r[4])
-    return m & (pts[..., 2] >= r[2]) & (pts[..., 2] < r[5])
+    return m if bev else m & (pts[..., 2] >= r[2]) & (pts[..., 2] < r[5])
 
 # %% ../../nbs/50_percep.geometry.ipynb #60da6a49
 def bev_affine(T_ego_from_agent, grid: BEVGrid, downsample: int = 1):
